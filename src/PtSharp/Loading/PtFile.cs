@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using PtSharp.IO;
+using PtSharp.Pickle;
+using PtSharp.Zip;
+
+namespace PtSharp;
+
+/// <summary>
+/// An opened .pt/.pth/.bin file: its format facts, its whole object tree as inert values, and its tensors as
+/// zero-copy views over a memory mapping. Nothing in the file is executed. Dispose it to unmap the file; spans
+/// obtained from its tensors are invalid afterwards.
+/// </summary>
+public sealed partial class PtFile : IDisposable
+{
+    private readonly IByteSource _source;
+    private ZipArchiveReader? _zip;
+    private IReadOnlyList<NamedTensor>? _tensors;
+    private IReadOnlyList<NamedTensor>? _stateDict;
+
+    private PtFile(IByteSource source, string? path, PtLoadOptions options)
+    {
+        _source = source;
+        Path = path;
+        Options = options;
+    }
+
+    /// <summary>Opens and parses a file. The file is memory-mapped; tensor data is not read until accessed.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">Load options (strict mode, limits), or <see langword="null"/> for defaults.</param>
+    /// <exception cref="PtFormatException">The file is malformed, unsupported, or (in strict mode) refused; the message names the record and offset.</exception>
+    /// <exception cref="IOException">The file cannot be opened.</exception>
+    public static PtFile Open(string path, PtLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var map = new MappedFile(path);
+        return OpenSource(map, path, options ?? new PtLoadOptions());
+    }
+
+    /// <summary>Parses a file held in memory (the bytes are copied into a pinned buffer).</summary>
+    /// <exception cref="PtFormatException">The bytes are malformed, unsupported or refused.</exception>
+    public static PtFile Load(ReadOnlySpan<byte> bytes, PtLoadOptions? options = null)
+        => OpenSource(PinnedBytes.CopyOf(bytes), null, options ?? new PtLoadOptions());
+
+    private static PtFile OpenSource(IByteSource source, string? path, PtLoadOptions options)
+    {
+        var file = new PtFile(source, path, options);
+        try
+        {
+            file.Parse();
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The path opened, or <see langword="null"/> for in-memory loads.</summary>
+    public string? Path { get; }
+    /// <summary>The options used.</summary>
+    public PtLoadOptions Options { get; }
+    /// <summary>The container format.</summary>
+    public PtFormat Format { get; private set; }
+    /// <summary>The archive folder name inside a zip (<c>archive</c>, the file stem...), or <see langword="null"/> for legacy files.</summary>
+    public string? ArchiveName { get; private set; }
+    /// <summary>Contents of the <c>version</c> (or <c>.data/version</c>) record, trimmed; for legacy files the protocol version (<c>1001</c>).</summary>
+    public string? FormatVersion { get; private set; }
+    /// <summary><c>little</c> or <c>big</c>: the byte order the tensor data was written in.</summary>
+    public string ByteOrder { get; private set; } = "little";
+    /// <summary>True when the file had an explicit <c>byteorder</c> record.</summary>
+    public bool HasByteOrderRecord { get; private set; }
+    /// <summary>Protocol of the main pickle (0 when it has no PROTO opcode).</summary>
+    public int PickleProtocol { get; private set; }
+    /// <summary>The top-level object of the main pickle.</summary>
+    public object? Root { get; private set; }
+    /// <summary>For TorchScript archives, the tuple from <c>constants.pkl</c>; otherwise <see langword="null"/>.</summary>
+    public object? Constants { get; private set; }
+    /// <summary>Every global the main pickle references (<c>module.name</c>), sorted, each once.</summary>
+    public IReadOnlyList<string> Globals { get; private set; } = [];
+    /// <summary>Every storage, in first-seen order.</summary>
+    public IReadOnlyList<PtStorage> Storages { get; private set; } = [];
+    /// <summary>What the top-level object is.</summary>
+    public PtKind Kind { get; private set; }
+
+    /// <summary>Names of the zip members without the archive prefix (empty for legacy files).</summary>
+    public IReadOnlyList<string> RecordNames =>
+        _zip is null ? [] : _zip.Entries.Select(e => ArchiveName is not null && e.Name.StartsWith(ArchiveName + "/", StringComparison.Ordinal) ? e.Name[(ArchiveName.Length + 1)..] : e.Name).ToList();
+
+    /// <summary>The zip members (empty for legacy files).</summary>
+    public IReadOnlyList<ZipEntry> Entries => _zip?.Entries ?? [];
+
+    /// <summary>Reads a record (name without the archive prefix), inflating it if it is compressed.</summary>
+    /// <exception cref="KeyNotFoundException">No such record.</exception>
+    /// <exception cref="PtFormatException">The record cannot be read.</exception>
+    public byte[] ReadRecord(string name)
+    {
+        if (_zip is null || !_zip.TryGetEntry(ArchiveName + "/" + name, out var e) && !_zip.TryGetEntry(name, out e))
+            throw new KeyNotFoundException($"record '{name}' is not in the archive");
+        var w = _zip.GetPayload(e, Options.ZipLimits);
+        return w.Span(0, w.Length, "record", e.Name).ToArray();
+    }
+
+    /// <summary>
+    /// Every tensor reachable from <see cref="Root"/>, named by joining keys with <c>.</c>. Inside pickled modules
+    /// and TorchScript modules the names are the module's own <c>state_dict()</c> keys.
+    /// </summary>
+    public IReadOnlyList<NamedTensor> Tensors => _tensors ??= TensorNaming.Collect(this);
+
+    /// <summary>
+    /// The state dict view: a plain state dict's own items; a pickled or TorchScript module's <c>state_dict()</c>;
+    /// for a checkpoint, the model state dict under a well-known key (<c>state_dict</c>, <c>model_state_dict</c>,
+    /// <c>model</c>, ...) or, when there is none, all tensors; for anything else all tensors.
+    /// </summary>
+    public IReadOnlyList<NamedTensor> StateDict => _stateDict ??= TensorNaming.StateDict(this);
+
+    /// <summary>Total number of tensor elements and bytes in <see cref="Tensors"/>, counting shared storages once per tensor.</summary>
+    public (long Elements, long Bytes) ParameterCount
+    {
+        get
+        {
+            long n = 0, b = 0;
+            foreach (var t in Tensors) { n += t.Tensor.ElementCount; b += t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount; }
+            return (n, b);
+        }
+    }
+
+    /// <summary>Unmaps the file.</summary>
+    public void Dispose() => _source.Dispose();
+
+    private void Parse()
+    {
+        var all = new ByteWindow(_source, 0, _source.Length);
+        var head = all.Length >= 8 ? all.Span(0, 8, "file header", null) : all.Span(0, all.Length, "file header", null);
+        if (ZipArchiveReader.HasLocalHeaderMagic(head)) { ParseZip(all); return; }
+        if (head.Length >= 8 && head.SequenceEqual("PYTORCH1"u8))
+            ThrowHelper.Format(PtErrorKind.Unsupported, "this is a torch 1.0-preview 'PYTORCH1' container, which current torch cannot load either; re-save it with a newer torch", null, 0);
+        if (LegacyTarLoader.LooksLikeTar(all)) { LegacyTarLoader.Load(this, all); return; }
+        if (head.Length >= 2 && head[0] == 0x80) { LegacyStreamLoader.Load(this, all); return; }
+        if (head.Length >= 8 && all.Length > 9 && BinaryPrimitives.ReadUInt64LittleEndian(head) < (ulong)all.Length && all.Span(8, 1, "header", null)[0] == (byte)'{')
+            ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);
+        ThrowHelper.Format(PtErrorKind.UnknownFormat, all.Length == 0 ? "the file is empty" : "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
+    }
+
+    internal void SetResult(PtFormat format, object? root, int protocol, IEnumerable<string> globals, IEnumerable<PtStorage> storages)
+    {
+        Format = format;
+        Root = root;
+        PickleProtocol = protocol;
+        Globals = globals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        Storages = storages.ToList();
+        Kind = format == PtFormat.TorchScript ? PtKind.TorchScript : KindClassifier.Classify(root);
+    }
+
+    internal void SetLegacyFacts(string version, bool bigEndian)
+    {
+        FormatVersion = version;
+        ByteOrder = bigEndian ? "big" : "little";
+    }
+}

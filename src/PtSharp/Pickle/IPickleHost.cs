@@ -1,0 +1,19 @@
+namespace PtSharp.Pickle;
+
+/// <summary>
+/// What the pickle machine asks its host to do for the opcodes with meaning beyond data (globals, calls,
+/// persistent ids, BUILD). The host maps these to inert values; it never imports or executes anything.
+/// </summary>
+internal interface IPickleHost
+{
+    /// <summary>GLOBAL / STACK_GLOBAL / INST class lookup.</summary>
+    object? Global(string module, string name, long offset);
+    /// <summary>PERSID / BINPERSID.</summary>
+    object? PersistentLoad(object? pid, long offset);
+    /// <summary>REDUCE: <c>callable(*args)</c>.</summary>
+    object? Reduce(object? callable, PyTuple args, long offset);
+    /// <summary>NEWOBJ / NEWOBJ_EX / INST / OBJ.</summary>
+    object? NewObject(object? cls, PyTuple args, PyDict? kwargs, PyConstruction how, long offset);
+    /// <summary>BUILD: give <paramref name="target"/> its state.</summary>
+    void Build(object? target, object? state, long offset);
+}

@@ -1,0 +1,86 @@
+namespace PtSharp.Pickle;
+
+internal sealed partial class PickleMachine
+{
+    private void Push(object? value, long at)
+    {
+        if (_stack.Count >= _limits.MaxStackSize) Limit($"pickle stack exceeds {_limits.MaxStackSize} values", at);
+        _stack.Add(value);
+    }
+
+    private object? Pop(long at)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count <= floor) Fail(_stack.Count == 0 ? "stack underflow" : "stack underflow: a value was expected above the MARK", at);
+        var v = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return v;
+    }
+
+    private object? Peek(long at)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count <= floor) Fail("stack underflow", at);
+        return _stack[^1];
+    }
+
+    private object?[] PopMark(long at)
+    {
+        if (_marks.Count == 0) Fail("no MARK on the stack", at);
+        int mark = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        var items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
+        _stack.RemoveRange(mark, _stack.Count - mark);
+        return items;
+    }
+
+    private void MemoPut(long index, long at)
+    {
+        var v = Peek(at);
+        if (!_memo.ContainsKey(index) && _memo.Count >= _limits.MaxMemoEntries) Limit($"memo exceeds {_limits.MaxMemoEntries} entries", at);
+        _memo[index] = v;
+    }
+
+    private void MemoGet(long index, long at)
+    {
+        if (!_memo.TryGetValue(index, out var v)) Fail($"memo entry {index} was never stored", at);
+        Push(v, at);
+    }
+
+    private object? CheckKey(object? key, long at)
+    {
+        if (key is PyList or PyDict or PySet { IsFrozen: false }) Fail("unhashable dict key (list, dict or set)", at);
+        return key;
+    }
+
+    private void AppendTo(object? target, object?[] items, long at)
+    {
+        switch (target)
+        {
+            case PyList list: list.AddRange(items); break;
+            case PyObject obj: (obj.ListItems ??= new PyList()).AddRange(items); break;
+            default: Fail($"APPEND on {Describe(target)}, which is not a list", at); break;
+        }
+    }
+
+    private void SetItems(object? target, object?[] items, long at)
+    {
+        if (items.Length % 2 != 0) Fail("SETITEMS with an odd number of items", at);
+        PyDict dict = target switch
+        {
+            PyDict d => d,
+            PyObject obj => obj.DictItems ??= new PyDict(),
+            _ => null!,
+        };
+        if (dict is null) Fail($"SETITEM on {Describe(target)}, which is not a dict", at);
+        for (int i = 0; i < items.Length; i += 2) dict.Set(CheckKey(items[i], at), items[i + 1]);
+    }
+
+    internal static string Describe(object? v) => v switch
+    {
+        null => "None",
+        PyObject o => $"an object of {o.Module}.{o.Name}",
+        PyGlobal g => $"the global {g.FullName}",
+        _ => $"a {v.GetType().Name}",
+    };
+}

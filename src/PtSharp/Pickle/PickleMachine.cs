@@ -1,0 +1,234 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using PtSharp.IO;
+
+namespace PtSharp.Pickle;
+
+/// <summary>
+/// A pickle virtual machine for protocols 0–5 that builds inert values only. Hand-written because the BCL has no
+/// pickle reader and because safety needs control of every opcode: no opcode can import or call code, every
+/// length is checked against the remaining input before anything is allocated, and container mutations are
+/// type-checked. Globals, calls and persistent ids are delegated to an <see cref="IPickleHost"/>.
+/// </summary>
+internal sealed unsafe partial class PickleMachine
+{
+    private readonly ByteWindow _input;
+    private readonly string _record;
+    private readonly IPickleHost _host;
+    private readonly PickleLimits _limits;
+    private readonly List<object?> _stack = new(64);
+    private readonly List<int> _marks = new(16);
+    private readonly Dictionary<long, object?> _memo = new();
+    private long _pos;
+    private long _frameEnd = -1;
+
+    public PickleMachine(ByteWindow input, string record, IPickleHost host, PickleLimits limits, long start = 0)
+    {
+        _input = input;
+        _record = record;
+        _host = host;
+        _limits = limits;
+        _pos = start;
+    }
+
+    /// <summary>Highest PROTO seen (0 when the pickle has no PROTO opcode).</summary>
+    public int Protocol { get; private set; }
+
+    /// <summary>Offset just past the STOP opcode once <see cref="Run"/> returned.</summary>
+    public long Position => _pos;
+
+    /// <summary>Runs the program until STOP and returns the value it leaves.</summary>
+    public object? Run()
+    {
+        while (true)
+        {
+            long at = _pos;
+            var op = (PickleOpcode)ReadByte("opcode");
+            if (op == PickleOpcode.Stop)
+            {
+                if (_stack.Count == 0) Fail("STOP with an empty stack", at);
+                return _stack[^1];
+            }
+            Step(op, at);
+        }
+    }
+
+    private void Step(PickleOpcode op, long at)
+    {
+        switch (op)
+        {
+            case PickleOpcode.Proto:
+                {
+                    int v = ReadByte("protocol");
+                    if (v > 5) Fail($"unsupported pickle protocol {v}", at, PtErrorKind.Unsupported);
+                    Protocol = Math.Max(Protocol, v);
+                    break;
+                }
+            case PickleOpcode.Frame: ReadFrame(at); break;
+            case PickleOpcode.Mark:
+                if (_marks.Count >= _limits.MaxMarkDepth) Limit($"more than {_limits.MaxMarkDepth} nested MARKs", at);
+                _marks.Add(_stack.Count);
+                break;
+            case PickleOpcode.Pop:
+                if (_marks.Count > 0 && _marks[^1] == _stack.Count) _marks.RemoveAt(_marks.Count - 1); // CPython pops a mark here
+                else Pop(at);
+                break;
+            case PickleOpcode.PopMark: PopMark(at); break;
+            case PickleOpcode.Dup: Push(Peek(at), at); break;
+
+            case PickleOpcode.None: Push(null, at); break;
+            case PickleOpcode.NewTrue: Push(true, at); break;
+            case PickleOpcode.NewFalse: Push(false, at); break;
+            case PickleOpcode.BinInt: Push((long)BinaryPrimitives.ReadInt32LittleEndian(Read(4, "BININT")), at); break;
+            case PickleOpcode.BinInt1: Push((long)ReadByte("BININT1"), at); break;
+            case PickleOpcode.BinInt2: Push((long)BinaryPrimitives.ReadUInt16LittleEndian(Read(2, "BININT2")), at); break;
+            case PickleOpcode.Long1: Push(ReadLittleEndianInteger(ReadByte("LONG1 length"), at), at); break;
+            case PickleOpcode.Long4:
+                {
+                    int n = BinaryPrimitives.ReadInt32LittleEndian(Read(4, "LONG4 length"));
+                    if (n < 0) Fail("LONG4 with a negative length", at);
+                    Push(ReadLittleEndianInteger(n, at), at);
+                    break;
+                }
+            case PickleOpcode.Int: Push(ParseTextInt(ReadLine("INT"), at), at); break;
+            case PickleOpcode.Long: Push(ParseTextLong(ReadLine("LONG"), at), at); break;
+            case PickleOpcode.BinFloat: Push(BinaryPrimitives.ReadDoubleBigEndian(Read(8, "BINFLOAT")), at); break;
+            case PickleOpcode.Float: Push(ParseTextFloat(ReadLine("FLOAT"), at), at); break;
+
+            case PickleOpcode.BinUnicode: Push(ReadUtf8(ReadLength32(at), at), at); break;
+            case PickleOpcode.ShortBinUnicode: Push(ReadUtf8(ReadByte("length"), at), at); break;
+            case PickleOpcode.BinUnicode8: Push(ReadUtf8(ReadLength64(at), at), at); break;
+            case PickleOpcode.Unicode: Push(DecodeRawUnicodeEscape(ReadLine("UNICODE")), at); break;
+            case PickleOpcode.BinString: Push(Decode8Bit(ReadSpan(ReadLength32Signed(at), at)), at); break;
+            case PickleOpcode.ShortBinString: Push(Decode8Bit(ReadSpan(ReadByte("length"), at)), at); break;
+            case PickleOpcode.String: Push(Decode8Bit(DecodeQuotedString(ReadLine("STRING"), at)), at); break;
+            case PickleOpcode.BinBytes: Push(ReadSpan(ReadLength32(at), at).ToArray(), at); break;
+            case PickleOpcode.ShortBinBytes: Push(ReadSpan(ReadByte("length"), at).ToArray(), at); break;
+            case PickleOpcode.BinBytes8: Push(ReadSpan(ReadLength64(at), at).ToArray(), at); break;
+            case PickleOpcode.ByteArray8: Push(new PyByteArray(ReadSpan(ReadLength64(at), at).ToArray()), at); break;
+            case PickleOpcode.NextBuffer:
+                Fail("NEXT_BUFFER needs an out-of-band buffer, and .pt files carry none", at, PtErrorKind.Unsupported);
+                break;
+            case PickleOpcode.ReadOnlyBuffer: Peek(at); break;
+
+            case PickleOpcode.EmptyTuple: Push(PyTuple.Empty, at); break;
+            case PickleOpcode.Tuple1: { var a = Pop(at); Push(new PyTuple([a]), at); break; }
+            case PickleOpcode.Tuple2: { var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b]), at); break; }
+            case PickleOpcode.Tuple3: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b, c]), at); break; }
+            case PickleOpcode.Tuple: Push(new PyTuple(PopMark(at)), at); break;
+            case PickleOpcode.EmptyList: Push(new PyList(), at); break;
+            case PickleOpcode.List: Push(new PyList(PopMark(at)), at); break;
+            case PickleOpcode.EmptyDict: Push(new PyDict(), at); break;
+            case PickleOpcode.Dict:
+                {
+                    var items = PopMark(at);
+                    if (items.Length % 2 != 0) Fail("DICT with an odd number of items", at);
+                    var d = new PyDict();
+                    for (int i = 0; i < items.Length; i += 2) d.Set(CheckKey(items[i], at), items[i + 1]);
+                    Push(d, at);
+                    break;
+                }
+            case PickleOpcode.EmptySet: Push(new PySet(frozen: false), at); break;
+            case PickleOpcode.FrozenSet: { var s = new PySet(frozen: true); s.AddRange(PopMark(at)); Push(s, at); break; }
+
+            case PickleOpcode.Append: { var v = Pop(at); AppendTo(Peek(at), [v], at); break; }
+            case PickleOpcode.Appends: { var items = PopMark(at); AppendTo(Peek(at), items, at); break; }
+            case PickleOpcode.SetItem: { var v = Pop(at); var k = Pop(at); SetItems(Peek(at), [k, v], at); break; }
+            case PickleOpcode.SetItems: { var items = PopMark(at); SetItems(Peek(at), items, at); break; }
+            case PickleOpcode.AddItems:
+                {
+                    var items = PopMark(at);
+                    if (Peek(at) is not PySet { IsFrozen: false } set) { Fail("ADDITEMS on something that is not a set", at); return; }
+                    set.AddRange(items);
+                    break;
+                }
+
+            case PickleOpcode.Put: MemoPut(ParseMemoIndex(ReadLine("PUT"), at), at); break;
+            case PickleOpcode.BinPut: MemoPut(ReadByte("BINPUT index"), at); break;
+            case PickleOpcode.LongBinPut: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINPUT index")), at); break;
+            case PickleOpcode.Memoize: MemoPut(_memo.Count, at); break;
+            case PickleOpcode.Get: MemoGet(ParseMemoIndex(ReadLine("GET"), at), at); break;
+            case PickleOpcode.BinGet: MemoGet(ReadByte("BINGET index"), at); break;
+            case PickleOpcode.LongBinGet: MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINGET index")), at); break;
+
+            case PickleOpcode.Global:
+                {
+                    string module = Ascii(ReadLine("GLOBAL module"), at);
+                    string name = Ascii(ReadLine("GLOBAL name"), at);
+                    Push(_host.Global(module, name, at), at);
+                    break;
+                }
+            case PickleOpcode.StackGlobal:
+                {
+                    var name = Pop(at);
+                    var module = Pop(at);
+                    if (module is not string m || name is not string n) { Fail("STACK_GLOBAL needs two strings on the stack", at); return; }
+                    Push(_host.Global(m, n, at), at);
+                    break;
+                }
+            case PickleOpcode.Inst:
+                {
+                    string module = Ascii(ReadLine("INST module"), at);
+                    string name = Ascii(ReadLine("INST name"), at);
+                    var args = PopMark(at);
+                    var cls = _host.Global(module, name, at);
+                    Push(_host.NewObject(cls, new PyTuple(args), null, PyConstruction.Instantiate, at), at);
+                    break;
+                }
+            case PickleOpcode.Obj:
+                {
+                    var items = PopMark(at);
+                    if (items.Length == 0) Fail("OBJ without a class", at);
+                    Push(_host.NewObject(items[0], new PyTuple(items[1..]), null, PyConstruction.Instantiate, at), at);
+                    break;
+                }
+            case PickleOpcode.Reduce:
+                {
+                    var args = Pop(at);
+                    var callable = Pop(at);
+                    if (args is not PyTuple t) { Fail("REDUCE arguments are not a tuple", at); return; }
+                    Push(_host.Reduce(callable, t, at), at);
+                    break;
+                }
+            case PickleOpcode.NewObj:
+                {
+                    var args = Pop(at);
+                    var cls = Pop(at);
+                    if (args is not PyTuple t) { Fail("NEWOBJ arguments are not a tuple", at); return; }
+                    Push(_host.NewObject(cls, t, null, PyConstruction.NewObj, at), at);
+                    break;
+                }
+            case PickleOpcode.NewObjEx:
+                {
+                    var kwargs = Pop(at);
+                    var args = Pop(at);
+                    var cls = Pop(at);
+                    if (args is not PyTuple t || kwargs is not PyDict k) { Fail("NEWOBJ_EX needs an argument tuple and a keyword dict", at); return; }
+                    Push(_host.NewObject(cls, t, k, PyConstruction.NewObjEx, at), at);
+                    break;
+                }
+            case PickleOpcode.Build:
+                {
+                    var state = Pop(at);
+                    _host.Build(Peek(at), state, at);
+                    break;
+                }
+            case PickleOpcode.PersId:
+                Push(_host.PersistentLoad(Ascii(ReadLine("PERSID"), at), at), at);
+                break;
+            case PickleOpcode.BinPersId:
+                Push(_host.PersistentLoad(Pop(at), at), at);
+                break;
+            case PickleOpcode.Ext1:
+            case PickleOpcode.Ext2:
+            case PickleOpcode.Ext4:
+                Fail($"{op} refers to the copyreg extension registry, which .pt files do not use", at, PtErrorKind.Unsupported);
+                break;
+            default:
+                Fail($"unknown opcode 0x{(byte)op:X2}", at);
+                break;
+        }
+    }
+}

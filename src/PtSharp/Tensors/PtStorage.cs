@@ -1,0 +1,107 @@
+using System.Buffers.Binary;
+using PtSharp.IO;
+
+namespace PtSharp;
+
+/// <summary>
+/// A tensor storage: one run of bytes in the file (a <c>data/&lt;key&gt;</c> record, or a legacy blob) that one
+/// or more tensors view. Tensors that view the same storage share this object. The bytes are memory-mapped and
+/// stay valid until the owning <see cref="PtFile"/> is disposed.
+/// </summary>
+public sealed unsafe class PtStorage
+{
+    private IByteSource? _source;
+    private long _start;
+    private readonly object _swapLock = new();
+    private PinnedBytes? _swapped;
+
+    internal PtStorage(string key, DType? dtype, long byteLength, string location, string? record, IByteSource? source, long start, bool bigEndian)
+    {
+        Key = key;
+        DType = dtype;
+        ByteLength = byteLength;
+        Location = location;
+        Record = record;
+        _source = source;
+        _start = start;
+        IsBigEndian = bigEndian;
+    }
+
+    /// <summary>The storage key from the file (<c>"0"</c>, or a pointer number in old files).</summary>
+    public string Key { get; }
+
+    /// <summary>The storage's dtype for typed storages (<c>FloatStorage</c>...), or <see langword="null"/> for <c>UntypedStorage</c>.</summary>
+    public DType? DType { get; }
+
+    /// <summary>Declared size of the storage in bytes.</summary>
+    public long ByteLength { get; }
+
+    /// <summary>The device tag the file recorded (<c>cpu</c>, <c>cuda:0</c>, <c>meta</c>...). Data is always read to host memory.</summary>
+    public string Location { get; }
+
+    /// <summary>The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.</summary>
+    public string? Record { get; internal set; }
+
+    /// <summary>True when the file stored this storage big-endian; reads return host (little-endian) order.</summary>
+    public bool IsBigEndian { get; }
+
+    /// <summary>True when the bytes are available (false for storages of meta tensors and similar).</summary>
+    public bool HasData => _source is not null;
+
+    internal int SwapUnit { get; set; } = 1;
+
+    /// <summary>Attaches the bytes once they are located (legacy files put storages after the pickle that names them).</summary>
+    internal void Bind(IByteSource source, long start)
+    {
+        _source = source;
+        _start = start;
+    }
+
+    /// <summary>
+    /// The storage bytes in host order. For little-endian files this is a zero-copy view of the mapping; for
+    /// big-endian files the first access byte-swaps a private copy per element.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The storage has no data.</exception>
+    /// <exception cref="NotSupportedException">The storage is larger than 2 GiB (use <see cref="PtTensor.AsTensorSpan{T}"/>).</exception>
+    public ReadOnlySpan<byte> Bytes
+    {
+        get
+        {
+            if (ByteLength > int.MaxValue) throw new NotSupportedException($"storage '{Key}' holds {ByteLength} bytes, more than one span can address; use PtTensor.AsTensorSpan");
+            return new ReadOnlySpan<byte>(Pointer, (int)ByteLength);
+        }
+    }
+
+    internal byte* Pointer
+    {
+        get
+        {
+            if (_source is null) throw new InvalidOperationException($"storage '{Key}' has no data (location '{Location}')");
+            if (!IsBigEndian || SwapUnit == 1) return _source.Pointer + _start;
+            if (_swapped is null)
+            {
+                lock (_swapLock) _swapped ??= Swap();
+            }
+            return _swapped.Pointer;
+        }
+    }
+
+    private PinnedBytes Swap()
+    {
+        var copy = PinnedBytes.CopyOf(new ReadOnlySpan<byte>(_source!.Pointer + _start, checked((int)ByteLength)));
+        var span = copy.Array.AsSpan();
+        int unit = SwapUnit;
+        int whole = span.Length / unit * unit;
+        switch (unit)
+        {
+            case 2: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
+            case 4: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
+            case 8: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
+            default: for (int i = 0; i < whole; i += unit) span.Slice(i, unit).Reverse(); break;
+        }
+        return copy;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"storage '{Key}' ({ByteLength} bytes, {Location})";
+}

@@ -1,0 +1,75 @@
+using System.Numerics;
+using PtSharp.Pickle;
+
+namespace PtSharp.Torch;
+
+/// <summary>Builds and validates tensor views; every size, stride and extent is checked with overflow-safe arithmetic.</summary>
+internal static class TensorFactory
+{
+    public const int MaxRank = 64;
+
+    public static long[] ReadIntTuple(object? value, string what, string record, long at)
+    {
+        IReadOnlyList<object?>? items = value switch
+        {
+            PyTuple t => t,
+            PyList l => l,
+            _ => null,
+        };
+        if (items is null) return ThrowHelper.Format<long[]>(PtErrorKind.InvalidTensor, $"tensor {what} is {PickleMachine.Describe(value)}, not a tuple of ints", record, at);
+        if (items.Count > MaxRank) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor {what} has {items.Count} dimensions, more than {MaxRank}", record, at);
+        var result = new long[items.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = ReadLong(items[i], what, record, at);
+        return result;
+    }
+
+    public static long ReadLong(object? value, string what, string record, long at) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        BigInteger => ThrowHelper.Format<long>(PtErrorKind.InvalidTensor, $"tensor {what} does not fit in 64 bits", record, at),
+        _ => ThrowHelper.Format<long>(PtErrorKind.InvalidTensor, $"tensor {what} is {PickleMachine.Describe(value)}, not an int", record, at),
+    };
+
+    public static PtTensor Create(DType dtype, long[] shape, long[] stride, long offset, PtStorage? storage, string record, long at)
+    {
+        if (shape.Length != stride.Length)
+            ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor has {shape.Length} sizes but {stride.Length} strides", record, at);
+        if (offset < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"negative storage offset {offset}", record, at);
+        long numel = 1;
+        long extent = 0;
+        try
+        {
+            for (int d = 0; d < shape.Length; d++)
+            {
+                if (shape[d] < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"negative size {shape[d]} in dimension {d}", record, at);
+                if (stride[d] < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"negative stride {stride[d]} in dimension {d}", record, at);
+                numel = checked(numel * shape[d]);
+            }
+            if (numel > 0)
+            {
+                for (int d = 0; d < shape.Length; d++) extent = checked(extent + checked((shape[d] - 1) * stride[d]));
+                long lastElement = checked(offset + extent);
+                long needed = BytesFor(dtype, checked(lastElement + 1));
+                if (storage is not null && needed > storage.ByteLength)
+                    ThrowHelper.Format(PtErrorKind.InvalidTensor,
+                        $"{dtype.Name()} tensor of shape [{string.Join(", ", shape)}] with stride [{string.Join(", ", stride)}] and offset {offset} reaches byte {needed}, past the end of its {storage.ByteLength}-byte storage '{storage.Key}'",
+                        record, at);
+            }
+        }
+        catch (OverflowException)
+        {
+            ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor shape [{string.Join(", ", shape)}] with stride [{string.Join(", ", stride)}] overflows 64-bit arithmetic", record, at);
+        }
+        if (storage is not null && storage.SwapUnit == 1) storage.SwapUnit = dtype.SwapUnit();
+        return new PtTensor(dtype, shape, stride, offset, storage) { ElementCount = numel };
+    }
+
+    /// <summary>Bytes needed for <paramref name="elements"/> elements: sub-byte quantized types pack several per byte.</summary>
+    private static long BytesFor(DType dtype, long elements) => dtype switch
+    {
+        DType.QUInt4x2 => (elements + 1) / 2,
+        DType.QUInt2x4 => (elements + 3) / 4,
+        _ => checked(elements * dtype.ElementSize()),
+    };
+}

@@ -1,0 +1,93 @@
+using PtSharp.Pickle;
+using PtSharp.Zip;
+
+namespace PtSharp.Torch;
+
+/// <summary>
+/// Resolves zip-format persistent ids <c>('storage', storage_type, key, location, numel)</c> to storages backed by
+/// <c>&lt;prefix&gt;/&lt;dir&gt;&lt;key&gt;</c> records; one storage object per key.
+/// </summary>
+internal sealed class ZipStorageResolver : IPersistentResolver
+{
+    private readonly ZipArchiveReader _zip;
+    private readonly string _recordPrefix;
+    private readonly bool _bigEndian;
+    private readonly PtLoadOptions _options;
+    private readonly Dictionary<string, PtStorage> _storages;
+
+    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options, Dictionary<string, PtStorage> cache)
+    {
+        _zip = zip;
+        _recordPrefix = recordPrefix;
+        _bigEndian = bigEndian;
+        _options = options;
+        _storages = cache;
+    }
+
+    public object? Resolve(object? pid, string record, long offset)
+    {
+        if (pid is not PyTuple t || t.Count < 5 || Text(t[0]) != "storage")
+            return ThrowHelper.Format<object>(PtErrorKind.CorruptPickle, $"persistent id is {PickleMachine.Describe(pid)}, not ('storage', type, key, location, numel)", record, offset);
+        var (dtype, untyped) = StorageType(t[1], record, offset);
+        string key = t[2] switch
+        {
+            string s => s,
+            long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            byte[] b => System.Text.Encoding.ASCII.GetString(b),
+            _ => ThrowHelper.Format<string>(PtErrorKind.CorruptPickle, "storage key is not a string", record, offset),
+        };
+        string location = Text(t[3]) ?? "cpu";
+        long numel = TensorFactory.ReadLong(t[4], "storage size", record, offset);
+        if (numel < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' has negative size {numel}", record, offset);
+
+        if (_storages.TryGetValue(key, out var existing))
+        {
+            if (existing.DType is not null && dtype is not null && existing.DType != dtype)
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' is used as both {existing.DType.Value.Name()} and {dtype.Value.Name()}", record, offset);
+            return new StorageRef(existing, dtype ?? existing.DType, 0);
+        }
+        long bytes;
+        try { bytes = untyped ? numel : checked(numel * dtype!.Value.ElementSize()); }
+        catch (OverflowException) { return ThrowHelper.Format<object>(PtErrorKind.InvalidTensor, $"storage '{key}' size {numel} overflows", record, offset); }
+
+        string name = _recordPrefix + key;
+        PtStorage storage;
+        if (_zip.TryGetEntry(name, out var entry))
+        {
+            var payload = _zip.GetPayload(entry, _options.ZipLimits);
+            if (payload.Length < bytes)
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", name, offset);
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, name, payload.Source, payload.Start, _bigEndian);
+        }
+        else if (bytes == 0 || location == "meta")
+        {
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, null, 0, _bigEndian);
+        }
+        else
+        {
+            return ThrowHelper.Format<object>(PtErrorKind.MissingRecord, $"record '{name}' for storage '{key}' is missing", record, offset);
+        }
+        if (dtype is not null) storage.SwapUnit = dtype.Value.SwapUnit();
+        _storages[key] = storage;
+        return new StorageRef(storage, dtype, 0);
+    }
+
+    internal static string? Text(object? v) => v switch
+    {
+        string s => s,
+        byte[] b => System.Text.Encoding.ASCII.GetString(b),
+        _ => null,
+    };
+
+    /// <summary>Maps a storage class global to its dtype. As torch.load does, only the class name matters (<c>torch.cuda.FloatStorage</c> works).</summary>
+    internal static (DType? DType, bool Untyped) StorageType(object? v, string record, long offset)
+    {
+        if (v is PyGlobal g && g.Name.Contains("Storage", StringComparison.Ordinal))
+        {
+            if (g.Name is "UntypedStorage" or "TypedStorage") return (null, true);
+            if (DTypes.TryFromStorageClass(g.Name, out var d)) return (d, false);
+            return ThrowHelper.Format<(DType?, bool)>(PtErrorKind.Unsupported, $"unknown storage class '{g.FullName}'", record, offset);
+        }
+        return ThrowHelper.Format<(DType?, bool)>(PtErrorKind.CorruptPickle, $"storage type is {PickleMachine.Describe(v)}, not a storage class", record, offset);
+    }
+}

@@ -44,10 +44,13 @@ internal static class ModuleWalker
     };
 }
 
-/// <summary>Bounds a walk over the object graph: depth, total visits, and cycles (an object on the current path is not entered again).</summary>
+/// <summary>
+/// Bounds a walk over the object graph: depth and total visits. Each container is entered once, so cycles and
+/// memo-shared subtrees ("billion laughs") cost no more than the pickle that made them.
+/// </summary>
 internal sealed class WalkBudget(int maxDepth, long maxVisits = 50_000_000)
 {
-    private readonly HashSet<object> _path = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
     private long _visits;
 
     public void Enter(int depth)
@@ -56,7 +59,7 @@ internal sealed class WalkBudget(int maxDepth, long maxVisits = 50_000_000)
         if (++_visits > maxVisits) ThrowHelper.Limit($"object tree has more than {maxVisits} paths (shared references multiply them)");
     }
 
-    public bool EnterObject(object o) => _path.Add(o);
+    public bool EnterObject(object o) => _seen.Add(o);
 
-    public void LeaveObject(object o) => _path.Remove(o);
+    public void LeaveObject(object o) { }
 }

@@ -83,6 +83,7 @@ internal static class TensorNaming
                 case PyObject o when _budget.EnterObject(o):
                     if (ModuleWalker.IsModule(o)) ModuleWalker.StateDict(o, prefix.Length == 0 ? "" : prefix + ".", output, _budget, depth + 1);
                     else if (IsScriptModule(o)) ScriptStateDict(o, prefix.Length == 0 ? "" : prefix + ".", depth + 1);
+                    else if (o.Module == "torch" && o.Name == "ScriptObject") Visit(o.State, prefix, depth + 1);
                     else if (o.Attributes is { } attrs)
                         foreach (var kv in attrs) Visit(kv.Value, Join(prefix, ModuleWalker.Key(kv.Key)), depth + 1);
                     _budget.LeaveObject(o);

@@ -14,9 +14,14 @@ internal static class KindClassifier
         _ => PtKind.Object,
     };
 
-    /// <summary>A non-empty mapping from string keys to tensors (None values allowed, as in some saved state dicts).</summary>
+    /// <summary>
+    /// A mapping that <c>nn.Module.state_dict()</c> made (an OrderedDict carrying <c>_metadata</c>; quantized modules
+    /// put tuples and dtypes in it too), or any non-empty mapping from string keys to tensors (None allowed).
+    /// </summary>
     public static bool IsStateDict(PyDict d) =>
-        d.Count > 0 && d.All(kv => kv.Key is string && kv.Value is PtTensor or null) && d.Values.Any(v => v is PtTensor);
+        d.Count > 0 && d.Keys.All(k => k is string) &&
+        (d.Attributes is { } a && a.ContainsKey("_metadata") && d.Values.Any(v => v is PtTensor)
+         || d.Values.All(v => v is PtTensor or null) && d.Values.Any(v => v is PtTensor));
 
     private static bool HoldsWeights(object? v) => v switch
     {

@@ -44,6 +44,7 @@ internal sealed partial class TorchPickleHost
                 cpu.RequiresGrad = a[3] is true;
                 return cpu;
             case "_rebuild_sparse_tensor" when a.Count >= 2:
+            case "_rebuild_sparse_csr_tensor" when a.Count >= 2: // torch 1.10–1.13 name for CSR
                 return Sparse(a[0], a[1], g, at);
             case "_rebuild_from_type_v2" when a.Count >= 4 && a[2] is PyTuple inner:
                 {

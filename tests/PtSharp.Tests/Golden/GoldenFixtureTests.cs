@@ -7,6 +7,14 @@ namespace PtSharp.Tests.Golden;
 /// <summary>Compares everything PtSharp reads from each torch-written fixture with what torch itself loaded.</summary>
 public sealed class GoldenFixtureTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// Pickled eager-mode quantized modules: torch's <c>state_dict()</c> runs their <c>_save_to_state_dict</c>
+    /// overrides, which unpack packed weights and turn Python float attributes (<c>scale</c>, <c>zero_point</c>) into
+    /// tensors that do not exist in the file. Without running that code only the tensors the file really holds can
+    /// be named; for these files every tensor PtSharp reports must still match torch's entry of the same name.
+    /// </summary>
+    private static readonly HashSet<string> CodeDefinedStateDicts = ["quant_dynamic_model.pt", "quant_static_model.pt"];
+
     [Fact]
     public void Fixture_folders_are_present_and_not_empty()
     {
@@ -43,6 +51,18 @@ public sealed class GoldenFixtureTests(ITestOutputHelper output)
         var expectedTensors = expected.GetProperty("tensors").EnumerateArray().ToList();
         var names = file.Tensors.Select(t => t.Name).ToList();
         var wantNames = expectedTensors.Select(t => t.GetProperty("name").GetString()!).ToList();
+        if (CodeDefinedStateDicts.Contains(Path.GetFileName(golden.FixturePath)))
+        {
+            var byName = expectedTensors.ToDictionary(t => t.GetProperty("name").GetString()!);
+            foreach (var named in file.Tensors)
+            {
+                if (!byName.TryGetValue(named.Name, out var want)) { problems.Add($"{named.Name}: not a tensor torch reports"); continue; }
+                TensorComparer.Compare(named, null, want, PtFormat.LegacyTar, problems);
+            }
+            foreach (var p in problems) output.WriteLine(p);
+            Assert.True(problems.Count == 0, $"{golden}: {problems.Count} differences from torch:\n" + string.Join("\n", problems.Take(30)));
+            return;
+        }
         Check(names.SequenceEqual(wantNames), $"tensor names differ:\n  got  [{string.Join(", ", names)}]\n  want [{string.Join(", ", wantNames)}]");
 
         if (expected.TryGetProperty("state_dict_keys", out var sdKeys))

@@ -2,10 +2,17 @@
 """Regenerates the small sample files used by the CLI tests, with real torch and a fixed seed.
 
     tools/oracle.sh 1.13 samples/make_samples.py            # writes samples/tiny_mlp.pt, prints what torch reads back
-    tools/oracle.sh 1.13 samples/make_samples.py --stats-cases /tmp/stats_cases.pt
-        # also writes a file of awkward tensors (strided views, nan/inf, float16, bfloat16, bool, int, quantized,
-        # complex, sparse, empty) and prints its base64 plus the stats torch computes for each tensor; both are
-        # pasted into tests/PtSharp.Tests/Cli/TensorStatisticsTests.cs.
+    tools/oracle.sh 1.13 samples/make_samples.py --test-cases /tmp/cases
+        # also writes, into /tmp/cases, files that are embedded (base64) in the CLI tests rather than committed:
+        #   stats_cases.pt  awkward tensors (strided views, nan/inf, float16, bfloat16, bool, int, quantized, complex,
+        #                   sparse, empty); the stats torch computes for each are printed too.
+        #                   -> tests/PtSharp.Tests/Cli/TensorStatisticsTests.cs
+        #   checkpoint.pt   a training checkpoint (model + optimizer state dicts, epoch, loss, argparse args, ...)
+        #   script.pt       a TorchScript archive (torch.jit.script of a small MLP)
+        #                   -> tests/PtSharp.Tests/Cli/CliTestFiles.cs
+    tools/oracle.sh 2.6 samples/make_samples.py --flag-cases /tmp/cases/flag_cases.pt
+        # torch >= 2.x only (1.13 does not save the conj/neg bits): lazily conjugated / negated views, a meta
+        # tensor, float8 and a packed quint4x2 tensor; prints base64 and stats -> TensorStatisticsTests.cs
 
 tiny_mlp.pt is the state dict of a 2-layer MLP (fc1: 4 -> 8, ReLU, fc2: 8 -> 3), saved with torch.save's default
 zip format. Stats follow tests/fixtures/expected_schema.md (float64 over the logical elements, math.fsum, NaN/inf
@@ -126,18 +133,79 @@ def stats_cases(out):
     back = torch.load(out)
     for name, t in back.items():
         print(json.dumps({"name": name, "dtype": str(t.dtype).replace("torch.", ""), "stats": stats(t)}))
-    with open(out, "rb") as f:
-        print("base64:")
+    print_base64(out)
+
+
+def print_base64(path):
+    with open(path, "rb") as f:
+        print("base64 of", os.path.basename(path) + ":")
         print(base64.b64encode(f.read()).decode())
+
+
+def checkpoint_case(out):
+    torch.manual_seed(99)
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(3, 2)).sum().backward()
+    opt.step()
+    ckpt = {"model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(), "epoch": 3,
+            "loss": 0.25, "args": argparse.Namespace(lr=0.1, arch="mlp"), "name": "run-1", "best": None}
+    torch.save(ckpt, out)
+    print("wrote", out, os.path.getsize(out), "bytes")
+    back = torch.load(out)
+    print({k: type(v).__name__ for k, v in back.items()})
+    print_base64(out)
+
+
+def script_case(out):
+    torch.manual_seed(5)
+    model = torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+    torch.jit.save(model, out)
+    print("wrote", out, os.path.getsize(out), "bytes")
+    import zipfile
+    for info in zipfile.ZipFile(out).infolist():
+        if "/code/" in info.filename:
+            print(json.dumps({"name": info.filename.split("/", 1)[1], "size": info.file_size}))
+    print_base64(out)
+
+
+def flag_cases(out):
+    torch.manual_seed(11)
+    c = torch.randn(5, dtype=torch.complex64)
+    x = torch.randn(6)
+    d = collections.OrderedDict()
+    d["conj"] = c.conj()                      # is_conj() == True, same storage as c
+    d["neg"] = torch.randn(5, dtype=torch.complex64).conj().imag  # is_neg() == True (imag of a conj view)
+    d["conj_neg"] = torch.randn(4, dtype=torch.complex128).conj()._neg_view()  # both bits
+    d["real_neg"] = x._neg_view()             # real tensor with the neg bit
+    d["meta"] = torch.empty(3, 4, device="meta")
+    d["f8"] = torch.tensor([0.5, -448.0, 3.0]).to(torch.float8_e4m3fn)
+    d["quint4x2"] = torch.quantize_per_tensor(torch.tensor([0.0, 1.0, 2.0, 3.0]), 1.0, 0, torch.quint4x2)
+    torch.save(d, out)
+    print("wrote", out, os.path.getsize(out), "bytes, torch", torch.__version__)
+    back = torch.load(out)
+    for name, t in back.items():
+        info = {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "conj": t.is_conj(), "neg": t.is_neg()}
+        if t.device.type != "meta" and t.dtype not in (torch.quint4x2,):
+            info["stats"] = stats(t)
+        print(json.dumps(info))
+    print_base64(out)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--stats-cases", metavar="OUT")
+    ap.add_argument("--test-cases", metavar="DIR")
+    ap.add_argument("--flag-cases", metavar="OUT")
     args = ap.parse_args()
+    if args.flag_cases:
+        flag_cases(args.flag_cases)
+        return
     tiny_mlp(os.path.join(HERE, "tiny_mlp.pt"))
-    if args.stats_cases:
-        stats_cases(args.stats_cases)
+    if args.test_cases:
+        os.makedirs(args.test_cases, exist_ok=True)
+        stats_cases(os.path.join(args.test_cases, "stats_cases.pt"))
+        checkpoint_case(os.path.join(args.test_cases, "checkpoint.pt"))
+        script_case(os.path.join(args.test_cases, "script.pt"))
 
 
 if __name__ == "__main__":

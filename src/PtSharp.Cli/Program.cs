@@ -1,1 +1,6 @@
-System.Console.WriteLine("pt");
+using System.CommandLine;
+using PtSharp.Cli.Commands;
+
+var root = new RootCommand("pt: read PyTorch .pt/.pth/.bin files (zip, legacy, TorchScript) without Python. Nothing in a file is ever executed.");
+root.Subcommands.Add(InspectCommand.Create());
+return root.Parse(args).Invoke();

@@ -95,9 +95,9 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
     private delegate void RunAction(long offset, long count, long stride);
 
     /// <summary>
-    /// Splits the logical elements (row-major) into runs along the innermost non-trivial dimension: each run is
-    /// <c>count</c> elements starting at element <c>offset</c> of the storage, <c>stride</c> elements apart.
-    /// Contiguous tensors are one run.
+    /// Splits the logical elements into runs along the innermost non-trivial dimension (in memory order, not
+    /// necessarily row-major): each run is <c>count</c> elements starting at element <c>offset</c> of the storage,
+    /// <c>stride</c> elements apart. Contiguous tensors are one run.
     /// </summary>
     private static void ForEachRun(PtTensor t, RunAction action)
     {
@@ -106,16 +106,15 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
             action(t.StorageOffset, t.ElementCount, 1);
             return;
         }
-        // Drop size-1 dimensions and merge dimensions that are contiguous with the next one.
-        var shape = new List<long>();
-        var stride = new List<long>();
+        // The statistics do not depend on the visiting order, so visit in memory order: drop size-1 dimensions,
+        // sort the rest by stride (largest outermost, broadcast stride-0 dimensions outermost of all), then merge
+        // dimensions that are contiguous with the next one. A transposed matrix becomes one contiguous run.
+        var dims = new List<(long Size, long Stride)>();
         for (int d = 0; d < t.Rank; d++)
-        {
-            long n = t.ShapeArray[d], s = t.StrideArray[d];
-            if (n == 1) continue;
-            shape.Add(n);
-            stride.Add(s);
-        }
+            if (t.ShapeArray[d] != 1) dims.Add((t.ShapeArray[d], t.StrideArray[d]));
+        dims = dims.OrderByDescending(x => x.Stride == 0 ? long.MaxValue : x.Stride).ToList();
+        var shape = dims.Select(x => x.Size).ToList();
+        var stride = dims.Select(x => x.Stride).ToList();
         for (int d = shape.Count - 2; d >= 0; d--)
         {
             if (stride[d] == stride[d + 1] * shape[d + 1])

@@ -1,0 +1,14 @@
+namespace PtSharp.Cli;
+
+/// <summary>Process exit codes of <c>pt</c>.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+
+    /// <summary>Bad command line (unknown option, missing argument); System.CommandLine reports these itself.</summary>
+    public const int Usage = 1;
+
+    /// <summary>The input could not be read: missing, unreadable, malformed, or refused in strict mode.</summary>
+    public const int Unreadable = 2;
+}

@@ -57,6 +57,9 @@ internal sealed unsafe class PinnedBytes : IByteSource
         _array = array;
     }
 
+    /// <summary>A shared zero-length source for empty storages.</summary>
+    public static readonly PinnedBytes Empty = new(GC.AllocateUninitializedArray<byte>(0, pinned: true));
+
     public static PinnedBytes Allocate(long length)
     {
         if (length > System.Array.MaxLength) ThrowHelper.Limit($"a buffer of {length} bytes exceeds the largest array .NET can allocate");

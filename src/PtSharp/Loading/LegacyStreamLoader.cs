@@ -29,15 +29,16 @@ internal static class LegacyStreamLoader
         if (version is not long v || v != ProtocolVersion)
             ThrowHelper.Format(PtErrorKind.Unsupported, $"legacy protocol version {version} is not supported (expected {ProtocolVersion})", Section, pos);
         object? sysInfo = RunSmall(all, ref pos, "sys_info", nothing, options);
-        bool bigEndian = sysInfo is PyDict info && info.TryGetValue("little_endian", out var le) && le is false;
+        _ = sysInfo; // torch's storage writer (torch/csrc/serialization.cpp) always writes blobs little-endian,
+        const bool bigEndian = false; // whatever sys_info's little_endian says about the writing machine
 
         var resolver = new LegacyResolver(bigEndian);
         long mainStart = pos;
-        var host = new TorchPickleHost(resolver, options, "data.pkl");
+        var host = new TorchPickleHost(resolver, options, "main pickle");
         var vm = new PickleMachine(all, "main pickle", host, options.PickleLimits, pos);
         object? root;
         try { root = vm.Run(); }
-        catch (PtFormatException e) when (e.Record == "main pickle" && e.Offset is long o)
+        catch (PtFormatException e) when (e is not PickleSecurityException && e.Record == "main pickle" && e.Offset is long o)
         {
             throw new PtFormatException(e.Kind, e.Detail, Section, o, e);
         }
@@ -121,7 +122,8 @@ internal static class LegacyStreamLoader
             {
                 viewOffset = TensorFactory.ReadLong(view[1], "storage view offset", record, offset);
                 long viewSize = TensorFactory.ReadLong(view[2], "storage view size", record, offset);
-                if (viewOffset < 0 || viewSize < 0 || viewOffset * (long)unit + viewSize * (long)unit > storage.ByteLength)
+                long capacity = storage.ByteLength / unit;
+                if (viewOffset < 0 || viewSize < 0 || viewOffset > capacity || viewSize > capacity - viewOffset)
                     ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage view [{viewOffset}, +{viewSize}) lies outside storage '{key}'", record, offset);
             }
             return new StorageRef(storage, dtype, viewOffset);

@@ -157,7 +157,7 @@ internal static class LegacyTarLoader
     {
         public object? Resolve(object? pid, string record, long offset)
         {
-            if (pid is PyTuple t) return t.Count >= 2 ? t[1] : null;
+            if (pid is PyTuple t) return t.Count >= 1 ? t[0] : null; // torch's legacy_load returns saved_id[0], the class
             string key = KeyText(pid);
             if (long.TryParse(key, out long k)) key = k.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return objects.TryGetValue(key, out var v)

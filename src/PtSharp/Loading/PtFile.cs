@@ -135,7 +135,12 @@ public sealed partial class PtFile : IDisposable
         if (ZipArchiveReader.HasLocalHeaderMagic(head)) { ParseZip(all); return; }
         if (head.Length >= 8 && head.SequenceEqual("PYTORCH1"u8))
             ThrowHelper.Format(PtErrorKind.Unsupported, "this is a torch 1.0-preview 'PYTORCH1' container, which current torch cannot load either; re-save it with a newer torch", null, 0);
-        if (LegacyTarLoader.LooksLikeTar(all)) { LegacyTarLoader.Load(this, all); return; }
+        if (LegacyTarLoader.LooksLikeTar(all))
+        {
+            // As torch.load: a tar that fails to parse falls through to the legacy stream format.
+            try { LegacyTarLoader.Load(this, all); return; }
+            catch (PtFormatException) when (head[0] == 0x80 && all.Span(0, 2, "header", null)[1] == 0x02) { }
+        }
         if (head.Length >= 2 && head[0] == 0x80) { LegacyStreamLoader.Load(this, all); return; }
         if (head.Length >= 8 && all.Length > 9 && BinaryPrimitives.ReadUInt64LittleEndian(head) < (ulong)all.Length && all.Span(8, 1, "header", null)[0] == (byte)'{')
             ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);

@@ -130,7 +130,7 @@ internal sealed unsafe partial class PickleMachine
         return Normalize(big);
     }
 
-    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
 
     private object ParseTextInt(ReadOnlySpan<byte> line, long at)
     {
@@ -147,7 +147,8 @@ internal sealed unsafe partial class PickleMachine
 
     private object ParseDecimal(ReadOnlySpan<byte> line, long at)
     {
-        if (line.Length > _limits.MaxIntegerDigits + 1) Limit($"integer literal has more than {_limits.MaxIntegerDigits} digits", at);
+        int digits = line.Length - (line.Length > 0 && (line[0] == (byte)'-' || line[0] == (byte)'+') ? 1 : 0);
+        if (digits > _limits.MaxIntegerDigits) Limit($"integer literal has more than {_limits.MaxIntegerDigits} digits", at);
         var text = Encoding.ASCII.GetString(line).Trim();
         if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
         if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b)) return Normalize(b);

@@ -50,6 +50,9 @@ public sealed unsafe class PtStorage
 
     internal int SwapUnit { get; set; } = 1;
 
+    /// <summary>For untyped storages, the dtype of the first tensor that viewed it (one storage has one dtype).</summary>
+    internal DType? ViewDType { get; set; }
+
     /// <summary>Attaches the bytes once they are located (legacy files put storages after the pickle that names them).</summary>
     internal void Bind(IByteSource source, long start)
     {

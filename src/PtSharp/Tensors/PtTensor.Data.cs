@@ -56,6 +56,7 @@ public sealed unsafe partial class PtTensor
         }
         nint dataLength = ElementCount == 0 ? 0 : checked((nint)(span + 1));
         if (Rank == 0) return new ReadOnlyTensorSpan<T>((T*)ElementPointer(StorageOffset), 1, [1], [0]);
+        if (ElementCount == 0) Array.Clear(strides); // an empty view addresses nothing; .NET rejects strides beyond zero data
         return new ReadOnlyTensorSpan<T>((T*)ElementPointer(StorageOffset), dataLength, lengths, strides);
     }
 

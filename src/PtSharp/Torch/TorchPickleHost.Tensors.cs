@@ -68,6 +68,12 @@ internal sealed partial class TorchPickleHost
         var effective = dtype ?? s.DType ?? DType.UInt8;
         if (dtype is not null && s.DType is not null && s.DType != dtype && s.Storage.DType is not null)
             ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{s.Storage.Key}' holds {s.DType.Value.Name()} but the tensor claims {dtype.Value.Name()}", _record, at);
+        if (s.Storage.DType is null)
+        {
+            if (s.Storage.ViewDType is { } first && first != effective)
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{s.Storage.Key}' is viewed as both {first.Name()} and {effective.Name()}", _record, at);
+            s.Storage.ViewDType = effective;
+        }
         long offset = TensorFactory.ReadLong(offsetArg, "storage offset", _record, at);
         var t = TensorFactory.Create(effective, TensorFactory.ReadIntTuple(sizeArg, "size", _record, at),
             TensorFactory.ReadIntTuple(strideArg, "stride", _record, at), checked(offset + s.ElementOffset), s.Storage, _record, at);

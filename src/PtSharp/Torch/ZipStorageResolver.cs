@@ -1,4 +1,5 @@
 using PtSharp.Pickle;
+using PtSharp.IO;
 using PtSharp.Zip;
 
 namespace PtSharp.Torch;
@@ -61,7 +62,8 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         }
         else if (bytes == 0 || location == "meta")
         {
-            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, null, 0, _bigEndian);
+            // Zero-byte storages need no record; meta storages have no meaningful bytes.
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, bytes == 0 ? PinnedBytes.Empty : null, 0, _bigEndian);
         }
         else
         {

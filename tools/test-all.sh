@@ -37,9 +37,9 @@ export PTSHARP_FIXTURE_DIRS="${fixture_dirs#:}"
 dotnet build PtSharp.slnx -c Release -nologo -v q 2>&1 | tail -3
 dotnet test tests/PtSharp.Tests -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$work/test.log" | grep -E "^\s*(Failed|Passed!|Failed!|Skipped) |error|Total tests" | tail -60
 rc=${PIPESTATUS[0]}
-summary=$(grep -E "(Passed|Failed)!\s+-" "$work/test.log" | tail -1)
-passed=$(echo "$summary" | sed -nE 's/.*Passed:\s*([0-9]+).*/\1/p')
-failed=$(echo "$summary" | sed -nE 's/.*Failed:\s*([0-9]+).*/\1/p')
+# The console logger ends with "Total tests: N" followed by "Passed: N" / "Failed: N" lines.
+passed=$(grep -E '^\s+Passed:\s+[0-9]+' "$work/test.log" | tail -1 | grep -oE '[0-9]+')
+failed=$(grep -E '^\s+Failed:\s+[0-9]+' "$work/test.log" | tail -1 | grep -oE '[0-9]+')
 [ -n "$passed" ] || passed=0
 [ -n "$failed" ] || failed=$([ "$rc" = 0 ] && echo 0 || echo 1)
 echo "Tests: $passed passed, $failed failed"

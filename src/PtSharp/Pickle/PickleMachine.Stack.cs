@@ -2,6 +2,15 @@ namespace PtSharp.Pickle;
 
 internal sealed partial class PickleMachine
 {
+    // Tensor pickles are mostly small ints (sizes, strides, offsets) and bools: share their boxes instead of
+    // allocating one per value, which keeps the garbage collector's work proportional to real objects.
+    private const int BoxCacheMax = 4096;
+    private static readonly object BoxedTrue = true;
+    private static readonly object BoxedFalse = false;
+    private static readonly object[] SmallInts = Enumerable.Range(0, BoxCacheMax + 1).Select(i => (object)(long)i).ToArray();
+
+    private static object Box(long v) => (ulong)v <= BoxCacheMax ? SmallInts[v] : v;
+
     private void Push(object? value, long at)
     {
         if (_stack.Count >= _limits.MaxStackSize) Limit($"pickle stack exceeds {_limits.MaxStackSize} values", at);
@@ -29,7 +38,7 @@ internal sealed partial class PickleMachine
         if (_marks.Count == 0) Fail("no MARK on the stack", at);
         int mark = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
-        var items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
+        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
     }
@@ -37,13 +46,36 @@ internal sealed partial class PickleMachine
     private void MemoPut(long index, long at)
     {
         var v = Peek(at);
-        if (!_memo.ContainsKey(index) && _memo.Count >= _limits.MaxMemoEntries) Limit($"memo exceeds {_limits.MaxMemoEntries} entries", at);
-        _memo[index] = v;
+        if (index >= 0 && index < _memoDense.Count)
+        {
+            _memoDense[(int)index] = v;
+        }
+        else if (index == _memoDense.Count && (_memoSparse is null || !_memoSparse.ContainsKey(index)))
+        {
+            CountMemoEntry(at);
+            _memoDense.Add(v);
+        }
+        else
+        {
+            _memoSparse ??= new();
+            if (!_memoSparse.ContainsKey(index)) CountMemoEntry(at);
+            _memoSparse[index] = v;
+        }
+    }
+
+    private void CountMemoEntry(long at)
+    {
+        if (_memoCount >= _limits.MaxMemoEntries) Limit($"memo exceeds {_limits.MaxMemoEntries} entries", at);
+        _memoCount++;
     }
 
     private void MemoGet(long index, long at)
     {
-        if (!_memo.TryGetValue(index, out var v)) Fail($"memo entry {index} was never stored", at);
+        object? v = null;
+        bool found = index >= 0 && index < _memoDense.Count;
+        if (found) v = _memoDense[(int)index];
+        else if (_memoSparse is not null && _memoSparse.TryGetValue(index, out v)) found = true;
+        if (!found) Fail($"memo entry {index} was never stored", at);
         Push(v, at);
     }
 

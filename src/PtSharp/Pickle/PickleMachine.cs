@@ -20,7 +20,10 @@ internal sealed unsafe partial class PickleMachine
     private readonly PickleLimits _limits;
     private readonly List<object?> _stack = new(64);
     private readonly List<int> _marks = new(16);
-    private readonly Dictionary<long, object?> _memo = new();
+    // Picklers number memo entries 0, 1, 2, ...: a list holds those densely; other ids go to a dictionary.
+    private readonly List<object?> _memoDense = new(64);
+    private Dictionary<long, object?>? _memoSparse;
+    private int _memoCount;
     private long _pos;
     private long _frameEnd = -1;
 
@@ -79,11 +82,11 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.Dup: Push(Peek(at), at); break;
 
             case PickleOpcode.None: Push(null, at); break;
-            case PickleOpcode.NewTrue: Push(true, at); break;
-            case PickleOpcode.NewFalse: Push(false, at); break;
-            case PickleOpcode.BinInt: Push((long)BinaryPrimitives.ReadInt32LittleEndian(Read(4, "BININT")), at); break;
-            case PickleOpcode.BinInt1: Push((long)ReadByte("BININT1"), at); break;
-            case PickleOpcode.BinInt2: Push((long)BinaryPrimitives.ReadUInt16LittleEndian(Read(2, "BININT2")), at); break;
+            case PickleOpcode.NewTrue: Push(BoxedTrue, at); break;
+            case PickleOpcode.NewFalse: Push(BoxedFalse, at); break;
+            case PickleOpcode.BinInt: Push(Box(BinaryPrimitives.ReadInt32LittleEndian(Read(4, "BININT"))), at); break;
+            case PickleOpcode.BinInt1: Push(Box(ReadByte("BININT1")), at); break;
+            case PickleOpcode.BinInt2: Push(Box(BinaryPrimitives.ReadUInt16LittleEndian(Read(2, "BININT2"))), at); break;
             case PickleOpcode.Long1: Push(ReadLittleEndianInteger(ReadByte("LONG1 length"), at), at); break;
             case PickleOpcode.Long4:
                 {
@@ -148,7 +151,7 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.Put: MemoPut(ParseMemoIndex(ReadLine("PUT"), at), at); break;
             case PickleOpcode.BinPut: MemoPut(ReadByte("BINPUT index"), at); break;
             case PickleOpcode.LongBinPut: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINPUT index")), at); break;
-            case PickleOpcode.Memoize: MemoPut(_memo.Count, at); break;
+            case PickleOpcode.Memoize: MemoPut(_memoCount, at); break;
             case PickleOpcode.Get: MemoGet(ParseMemoIndex(ReadLine("GET"), at), at); break;
             case PickleOpcode.BinGet: MemoGet(ReadByte("BINGET index"), at); break;
             case PickleOpcode.LongBinGet: MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINGET index")), at); break;

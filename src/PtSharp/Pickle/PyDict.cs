@@ -10,8 +10,9 @@ namespace PtSharp.Pickle;
 /// </summary>
 public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
 {
-    private readonly List<KeyValuePair<object?, object?>> _items = [];
-    private readonly Dictionary<object, int> _index = new(PyKeyComparer.Instance);
+    // Created on first insert: torch pickles an empty OrderedDict (backward hooks) with every tensor.
+    private List<KeyValuePair<object?, object?>>? _items;
+    private Dictionary<object, int>? _index;
 
     /// <summary>Creates an empty dict.</summary>
     /// <param name="className">Python class for dict subclasses, e.g. <c>collections.OrderedDict</c>; <see langword="null"/> for <c>dict</c>.</param>
@@ -27,13 +28,13 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     public PyDict? Attributes { get; internal set; }
 
     /// <summary>Number of items.</summary>
-    public int Count => _items.Count;
+    public int Count => _items?.Count ?? 0;
 
     /// <summary>Keys in insertion order.</summary>
-    public IEnumerable<object?> Keys => _items.Select(p => p.Key);
+    public IEnumerable<object?> Keys => (_items ?? []).Select(p => p.Key);
 
     /// <summary>Values in insertion order.</summary>
-    public IEnumerable<object?> Values => _items.Select(p => p.Value);
+    public IEnumerable<object?> Values => (_items ?? []).Select(p => p.Value);
 
     /// <summary>Gets or sets the value of a key. Getting a missing key throws <see cref="KeyNotFoundException"/>.</summary>
     public object? this[object? key]
@@ -45,24 +46,26 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     /// <summary>Looks a key up (Python equality for strings, ints, floats, bools, None and tuples of those).</summary>
     public bool TryGetValue(object? key, out object? value)
     {
-        if (_index.TryGetValue(Wrap(key), out int i)) { value = _items[i].Value; return true; }
+        if (_index is not null && _index.TryGetValue(Wrap(key), out int i)) { value = _items![i].Value; return true; }
         value = null;
         return false;
     }
 
     /// <summary>True when the key is present.</summary>
-    public bool ContainsKey(object? key) => _index.ContainsKey(Wrap(key));
+    public bool ContainsKey(object? key) => _index is not null && _index.ContainsKey(Wrap(key));
 
     /// <summary>Sets a key, appending it when new.</summary>
     public void Set(object? key, object? value)
     {
         var k = Wrap(key);
+        _items ??= [];
+        _index ??= new(PyKeyComparer.Instance);
         if (_index.TryGetValue(k, out int i)) _items[i] = new(_items[i].Key, value);
         else { _index[k] = _items.Count; _items.Add(new(key, value)); }
     }
 
     /// <inheritdoc/>
-    public IEnumerator<KeyValuePair<object?, object?>> GetEnumerator() => _items.GetEnumerator();
+    public IEnumerator<KeyValuePair<object?, object?>> GetEnumerator() => (_items ?? []).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     private static object Wrap(object? key) => key ?? NoneKey.Instance;

@@ -65,6 +65,7 @@ public sealed class PyGlobal : IEquatable<PyGlobal>
     {
         Module = module;
         Name = name;
+        FullName = module + "." + name;
     }
 
     /// <summary>Module path, e.g. <c>torch</c> or <c>collections</c>.</summary>
@@ -72,7 +73,7 @@ public sealed class PyGlobal : IEquatable<PyGlobal>
     /// <summary>Attribute name inside the module, e.g. <c>float32</c>.</summary>
     public string Name { get; }
     /// <summary><c>module.name</c>.</summary>
-    public string FullName => Module + "." + Name;
+    public string FullName { get; }
     /// <inheritdoc/>
     public bool Equals(PyGlobal? other) => other is not null && other.Module == Module && other.Name == Name;
     /// <inheritdoc/>

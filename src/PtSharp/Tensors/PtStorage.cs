@@ -12,7 +12,6 @@ public sealed unsafe class PtStorage
 {
     private IByteSource? _source;
     private long _start;
-    private readonly object _swapLock = new();
     private PinnedBytes? _swapped;
 
     internal PtStorage(string key, DType? dtype, long byteLength, string location, string? record, IByteSource? source, long start, bool bigEndian)
@@ -83,7 +82,7 @@ public sealed unsafe class PtStorage
             if (!IsBigEndian || SwapUnit == 1) return _source.Pointer + _start;
             if (_swapped is null)
             {
-                lock (_swapLock) _swapped ??= Swap();
+                Interlocked.CompareExchange(ref _swapped, Swap(), null);
             }
             return _swapped.Pointer;
         }

@@ -70,7 +70,7 @@ public sealed unsafe partial class PtTensor
         var result = GC.AllocateUninitializedArray<T>(checked((int)ElementCount));
         if (IsContiguous)
         {
-            new ReadOnlySpan<T>(ElementPointer(StorageOffset), result.Length).CopyTo(result);
+            CopyContiguous((byte*)ElementPointer(StorageOffset), result);
             return result;
         }
         var cursor = new ElementCursor(ShapeArray, StrideArray, StorageOffset, ElementCount);
@@ -124,6 +124,35 @@ public sealed unsafe partial class PtTensor
         {
             long c = k / inner % channels;
             values[k] = (values[k] - z[c]) * s[c];
+        }
+    }
+
+    private const long ParallelCopyThreshold = 16L << 20;
+    private const int ParallelCopyChunk = 4 << 20;
+
+    /// <summary>
+    /// Copies mapped bytes into a fresh array. Large copies are split across cores: the cost is dominated by page
+    /// faults on both the mapping and the new array, which the kernel serves in parallel.
+    /// </summary>
+    private static void CopyContiguous<T>(byte* source, T[] destination) where T : unmanaged
+    {
+        long bytes = (long)destination.Length * sizeof(T);
+        fixed (T* d = destination)
+        {
+            byte* dst = (byte*)d;
+            if (bytes < ParallelCopyThreshold || Environment.ProcessorCount == 1)
+            {
+                Buffer.MemoryCopy(source, dst, bytes, bytes);
+                return;
+            }
+            long chunks = (bytes + ParallelCopyChunk - 1) / ParallelCopyChunk;
+            nint s = (nint)source, t = (nint)dst;
+            Parallel.For(0L, chunks, i =>
+            {
+                long start = i * ParallelCopyChunk;
+                long n = Math.Min(ParallelCopyChunk, bytes - start);
+                Buffer.MemoryCopy((byte*)s + start, (byte*)t + start, n, n);
+            });
         }
     }
 

@@ -63,6 +63,7 @@ internal sealed partial class TorchPickleHost
 
     private PtTensor Dense(object? storageArg, DType? dtype, object? offsetArg, object? sizeArg, object? strideArg, object? requiresGrad, object? metadata, PyGlobal rebuild, long at)
     {
+        if (storageArg is PtStorage plain) storageArg = new StorageRef(plain, plain.DType, 0);
         if (storageArg is not StorageRef s)
             return ThrowHelper.Format<PtTensor>(PtErrorKind.InvalidTensor, $"{rebuild.Name} expects a storage from a persistent id, got {PickleMachine.Describe(storageArg)}", _record, at);
         var effective = dtype ?? s.DType ?? DType.UInt8;

@@ -45,7 +45,7 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         {
             if (existing.DType is not null && dtype is not null && existing.DType != dtype)
                 ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' is used as both {existing.DType.Value.Name()} and {dtype.Value.Name()}", record, offset);
-            return new StorageRef(existing, dtype ?? existing.DType, 0);
+            return dtype == existing.DType ? existing : new StorageRef(existing, dtype ?? existing.DType, 0);
         }
         long bytes;
         try { bytes = untyped ? numel : checked(numel * dtype!.Value.ElementSize()); }
@@ -71,7 +71,7 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         }
         if (dtype is not null) storage.SwapUnit = dtype.Value.SwapUnit();
         _storages[key] = storage;
-        return new StorageRef(storage, dtype, 0);
+        return dtype == storage.DType ? storage : new StorageRef(storage, dtype, 0);
     }
 
     internal static string? Text(object? v) => v switch

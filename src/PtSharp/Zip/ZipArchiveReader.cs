@@ -22,6 +22,7 @@ internal sealed class ZipArchiveReader
         _bytes = bytes;
         _source = source;
         Entries = entries;
+        _byName.EnsureCapacity(entries.Count);
         foreach (var e in entries) _byName.TryAdd(e.Name, e);
     }
 
@@ -81,7 +82,9 @@ internal sealed class ZipArchiveReader
             var extra = bytes.Span(varStart + nameLen, extraLen, "entry extra field", source);
             ReadZip64Extra(extra, ref usize, ref csize, ref lho, source, pos);
 
-            var lh = bytes.Span(lho, ZipLayout.LocalHeaderSize, $"local header of '{name}'", source);
+            if (!bytes.Contains(lho, ZipLayout.LocalHeaderSize))
+                ThrowHelper.Format(PtErrorKind.Truncated, $"local header of '{name}' at offset {lho} lies past the end of the file", source, lho);
+            var lh = bytes.Span(lho, ZipLayout.LocalHeaderSize, "local header", source);
             if (BinaryPrimitives.ReadUInt32LittleEndian(lh) != ZipLayout.LocalHeaderSignature)
                 ThrowHelper.Format(PtErrorKind.CorruptContainer, $"entry '{name}' points at offset {lho}, which holds no local header", source, lho);
             long dataOffset = lho + ZipLayout.LocalHeaderSize + BinaryPrimitives.ReadUInt16LittleEndian(lh[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(lh[28..]);

@@ -25,7 +25,7 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     public bool IsOrderedDict => ClassName == "collections.OrderedDict";
 
     /// <summary>Instance attributes set by <c>BUILD</c> (e.g. <c>_metadata</c>), or <see langword="null"/>.</summary>
-    public PyDict? Attributes { get; internal set; }
+    public PyDict? Attributes { get; set; }
 
     /// <summary>Number of items.</summary>
     public int Count => _items?.Count ?? 0;
@@ -63,6 +63,9 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
         if (_index.TryGetValue(k, out int i)) _items[i] = new(_items[i].Key, value);
         else { _index[k] = _items.Count; _items.Add(new(key, value)); }
     }
+
+    /// <summary>Adds or replaces a key (enables collection initialisers).</summary>
+    public void Add(object? key, object? value) => Set(key, value);
 
     /// <inheritdoc/>
     public IEnumerator<KeyValuePair<object?, object?>> GetEnumerator() => (_items ?? []).GetEnumerator();

@@ -38,9 +38,9 @@ public sealed partial class PtTensor
     /// <summary>Logical bytes: <see cref="ElementCount"/> × element size (torch's <c>nbytes</c>).</summary>
     public long ByteCount => checked(ElementCount * DType.ElementSize());
     /// <summary>Whether the tensor required grad when saved.</summary>
-    public bool RequiresGrad { get; internal set; }
+    public bool RequiresGrad { get; set; }
     /// <summary>True when the file saved an <c>nn.Parameter</c>.</summary>
-    public bool IsParameter { get; internal set; }
+    public bool IsParameter { get; set; }
     /// <summary>Lazy-conjugate bit (complex tensors): values read through this tensor have their imaginary part negated.</summary>
     public bool IsConj { get; internal set; }
     /// <summary>Lazy-negative bit: values read through this tensor are negated.</summary>

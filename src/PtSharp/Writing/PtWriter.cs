@@ -1,0 +1,106 @@
+using System.Text;
+using PtSharp.Writing;
+
+namespace PtSharp;
+
+/// <summary>
+/// Writes .pt files that <c>torch.load</c> reads (with <c>weights_only=True</c> when the contents allow it): the zip
+/// layout of current <c>torch.save</c>, pickle protocol 2, 64-byte aligned stored records, CRC-32s, ZIP64 end records.
+/// Tensors that share a storage share one record. Writes go to a temporary file in the target folder that replaces
+/// the target only once complete.
+/// </summary>
+public static class PtWriter
+{
+    /// <summary>Saves <paramref name="root"/> (a state dict, checkpoint, tensor, or any tree PtSharp reads) to <paramref name="path"/>.</summary>
+    /// <exception cref="PtWriteException">A value cannot be written; nothing was written.</exception>
+    /// <exception cref="IOException">Writing failed; the previous file at <paramref name="path"/> is unchanged.</exception>
+    public static void Save(string path, object? root, PtSaveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new PtSaveOptions();
+        string full = System.IO.Path.GetFullPath(path);
+        string archive = options.ArchiveName ?? ArchiveNameFor(full);
+        var plan = Prepare(root);
+        string dir = System.IO.Path.GetDirectoryName(full)!;
+        string temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                WriteArchive(stream, archive, plan, options);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Writes <paramref name="root"/> as a .pt zip to a stream (archive name <c>archive</c> unless set).</summary>
+    /// <exception cref="PtWriteException">A value cannot be written; nothing was written.</exception>
+    public static void Save(Stream stream, object? root, PtSaveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        options ??= new PtSaveOptions();
+        WriteArchive(stream, options.ArchiveName ?? "archive", Prepare(root), options);
+    }
+
+    /// <summary>Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.</summary>
+    /// <exception cref="PtWriteException">A tensor cannot be written.</exception>
+    public static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options = null)
+    {
+        var dict = new Pickle.PyDict("collections.OrderedDict");
+        foreach (var kv in tensors) dict.Set(kv.Key, kv.Value);
+        Save(path, dict, options);
+    }
+
+    /// <summary>torch.save's archive name: the file name with its last extension removed.</summary>
+    internal static string ArchiveNameFor(string path)
+    {
+        string name = System.IO.Path.GetFileName(path);
+        int dot = name.LastIndexOf('.');
+        name = dot > 0 ? name[..dot] : name;
+        return name.Length == 0 || name.Any(c => c > 0x7E || c < 0x20 || c == '/' || c == '\\') ? "archive" : name;
+    }
+
+    private sealed record Plan(byte[] DataPkl, StorageTable Storages);
+
+    /// <summary>Pickles the tree and validates every tensor before any byte is written.</summary>
+    private static Plan Prepare(object? root)
+    {
+        var pickler = new TorchPickler();
+        var data = pickler.Pickle(root);
+        return new Plan(data, pickler.Storages);
+    }
+
+    private static unsafe void WriteArchive(Stream stream, string archive, Plan plan, PtSaveOptions options)
+    {
+        var zip = new AlignedZipWriter(stream);
+        zip.WriteRecord(archive + "/data.pkl", plan.DataPkl);
+        zip.WriteRecord(archive + "/byteorder", "little"u8);
+        long done = 0;
+        int chunk = Math.Max(4096, options.ChunkSize);
+        foreach (var entry in plan.Storages.Entries)
+        {
+            var storage = entry.Storage;
+            long length = storage.ByteLength;
+            zip.WriteRecord($"{archive}/data/{entry.Key}", length, sink =>
+            {
+                if (length == 0) return;
+                byte* p = storage.Pointer;
+                for (long at = 0; at < length; at += chunk)
+                {
+                    int n = (int)Math.Min(chunk, length - at);
+                    sink(new ReadOnlySpan<byte>(p + at, n));
+                    done += n;
+                    options.Progress?.Report(done);
+                }
+            });
+        }
+        zip.WriteRecord(archive + "/version", Encoding.ASCII.GetBytes("3\n"));
+        zip.Finish();
+    }
+}

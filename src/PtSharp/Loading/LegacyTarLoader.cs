@@ -60,7 +60,10 @@ internal static class LegacyTarLoader
                     int unit = r.Storage.DType?.ElementSize() ?? 1;
                     if (offset < 0 || numel < 0 || offset > r.Storage.ByteLength / unit || numel > r.Storage.ByteLength / unit - offset)
                         ThrowHelper.Format(PtErrorKind.InvalidTensor, "storage view lies outside its root storage", "storages", pos);
-                    objects[KeyText(vt[0])] = r with { ElementOffset = r.ElementOffset + offset };
+                    // torch slices the root into a storage of its own; tensors on it count offsets from the view.
+                    var slice = r.Storage.Slice(KeyText(vt[0]), (r.ElementOffset + offset) * unit, numel * unit);
+                    storages.Add(slice);
+                    objects[KeyText(vt[0])] = new StorageRef(slice, r.DType, 0);
                 }
         }
 

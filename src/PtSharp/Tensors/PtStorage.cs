@@ -52,6 +52,10 @@ public sealed unsafe class PtStorage
     /// <summary>For untyped storages, the dtype of the first tensor that viewed it (one storage has one dtype).</summary>
     internal DType? ViewDType { get; set; }
 
+    /// <summary>A separate storage over a byte range of this one (legacy tar storage views, which torch loads as storages of their own).</summary>
+    internal PtStorage Slice(string key, long byteOffset, long byteLength) =>
+        new(key, DType, byteLength, Location, Record, _source, _start + byteOffset, IsBigEndian) { SwapUnit = SwapUnit };
+
     /// <summary>Attaches the bytes once they are located (legacy files put storages after the pickle that names them).</summary>
     internal void Bind(IByteSource source, long start)
     {

@@ -49,7 +49,8 @@ internal sealed partial class TorchPickler
         Action args;
         if (t.IsSparse)
         {
-            func = "_rebuild_sparse_tensor";
+            // torch 1.10–1.13 rebuilt CSR with _rebuild_sparse_csr_tensor and cannot read it from _rebuild_sparse_tensor.
+            func = t.Rebuild.EndsWith("_rebuild_sparse_csr_tensor", StringComparison.Ordinal) ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor";
             args = () =>
             {
                 Save(new TorchLayout("torch." + t.Layout), path, depth + 1);
@@ -139,7 +140,8 @@ internal sealed partial class TorchPickler
     {
         _e.Op(PickleOpcode.Mark);
         _e.String("storage");
-        _e.Global("torch", legacyClass ?? "UntypedStorage");
+        if (legacyClass is null) _e.Global("torch.storage", "UntypedStorage"); // as torch.save writes it
+        else _e.Global("torch", legacyClass);
         _e.String(storage.Key);
         _e.String(storage.Storage.Location == "meta" ? "cpu" : storage.Storage.Location);
         long bytes = storage.Storage.ByteLength;

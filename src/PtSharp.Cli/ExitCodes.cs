@@ -11,4 +11,7 @@ internal static class ExitCodes
 
     /// <summary>The input could not be read: missing, unreadable, malformed, or refused in strict mode.</summary>
     public const int Unreadable = 2;
+
+    /// <summary>The output could not be written (<c>pt convert</c>); the previous output file is unchanged.</summary>
+    public const int WriteFailed = 3;
 }

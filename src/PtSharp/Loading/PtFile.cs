@@ -114,6 +114,33 @@ public sealed partial class PtFile : IDisposable
     /// </summary>
     public IReadOnlyList<NamedTensor> StateDict => _stateDict ??= TensorNaming.StateDict(this);
 
+    /// <summary>The state-dict view (as <see cref="StateDict"/> defines it) of a value inside this file, e.g. a checkpoint's <c>model</c> entry.</summary>
+    public IReadOnlyList<NamedTensor> StateDictOf(object? value) => TensorNaming.StateDictOf(this, value);
+
+    /// <summary>
+    /// Finds a value by a dotted path of dict keys, list/tuple indices and object attributes, e.g.
+    /// <c>model_state_dict</c> or <c>optimizer.state.0</c>. Returns false when some step does not exist.
+    /// </summary>
+    public bool TryGetPath(string path, out object? value)
+    {
+        value = Root;
+        if (string.IsNullOrEmpty(path)) return true;
+        foreach (var part in path.Split('.'))
+        {
+            switch (value)
+            {
+                case PyDict d when d.TryGetValue(part, out var v): value = v; continue;
+                case PyDict d when long.TryParse(part, out long n) && d.TryGetValue(n, out var v): value = v; continue;
+                case PyList l when int.TryParse(part, out int i) && i >= 0 && i < l.Count: value = l[i]; continue;
+                case PyTuple t when int.TryParse(part, out int i) && i >= 0 && i < t.Count: value = t[i]; continue;
+                case PyObject o when o.Attributes is { } a && a.TryGetValue(part, out var v): value = v; continue;
+            }
+            value = null;
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Total number of tensor elements and bytes in <see cref="Tensors"/>, counting shared storages once per tensor.</summary>
     public (long Elements, long Bytes) ParameterCount
     {

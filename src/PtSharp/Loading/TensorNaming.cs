@@ -18,19 +18,23 @@ internal static class TensorNaming
         return output;
     }
 
-    public static IReadOnlyList<NamedTensor> StateDict(PtFile file)
+    public static IReadOnlyList<NamedTensor> StateDict(PtFile file) => StateDictOf(file, file.Root, file.Kind);
+
+    /// <summary>The state-dict view of any value inside <paramref name="file"/> (see <see cref="PtFile.StateDict"/>).</summary>
+    public static IReadOnlyList<NamedTensor> StateDictOf(PtFile file, object? value, PtKind? kind = null)
     {
         var output = new List<NamedTensor>();
         var walker = new Walker(file, output);
-        switch (file.Root)
+        var k = kind ?? (value is PyObject so && walker.IsScriptModule(so) ? PtKind.TorchScript : KindClassifier.Classify(value));
+        switch (value)
         {
-            case PyDict d when file.Kind == PtKind.StateDict:
+            case PyDict d when k == PtKind.StateDict:
                 foreach (var kv in d) if (kv.Value is PtTensor t) output.Add(new((string)kv.Key!, t));
                 return output;
-            case PyObject o when file.Kind is PtKind.Module or PtKind.TorchScript:
+            case PyObject o when k is PtKind.Module or PtKind.TorchScript:
                 walker.Visit(o, "", 0);
                 return output;
-            case PyDict d when file.Kind == PtKind.Checkpoint:
+            case PyDict d when k == PtKind.Checkpoint:
                 foreach (var key in ModelKeys)
                 {
                     if (!d.TryGetValue(key, out var v)) continue;
@@ -47,7 +51,9 @@ internal static class TensorNaming
                 }
                 break;
         }
-        return file.Tensors;
+        if (ReferenceEquals(value, file.Root)) return file.Tensors;
+        walker.Visit(value, "", 0);
+        return output;
     }
 
     private sealed class Walker(PtFile file, List<NamedTensor> output)

@@ -43,8 +43,10 @@ case "$version" in
       mkdir -p "$dst"
       mountpoint -q "$dst" || mount --bind "$src" "$dst" || die "cannot bind-mount $src into $root"
     }
-    bind "$repo"
+    # /tmp first: a repository under /tmp is then already visible, and stacking a second mount over it would
+    # hide the first from a later umount.
     bind /tmp
+    case "$repo" in /tmp|/tmp/*) ;; *) bind "$repo" ;; esac
     # the caller's cwd may be outside repo and /tmp (e.g. another worktree): bind it too when it is a directory
     cwd=$(pwd)
     case "$cwd" in

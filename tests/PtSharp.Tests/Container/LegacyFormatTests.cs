@@ -330,8 +330,12 @@ public sealed class LegacyFormatTests
         Assert.Equal(new long[] { 2, 2 }, a.Shape);
         Assert.Equal(new[] { 1f, 3f, 2f, 4f }, a.ToArray<float>());
         Assert.Equal(new[] { 2f, 3f }, b.ToArray<float>());
-        Assert.Same(a.Storage, b.Storage);
-        Assert.Equal(2, f.Storages.Count);
+        // torch's legacy_load slices a storage view out of its root into a storage of its own (the golden
+        // handbuilt/legacy_tar.pt, described by torch 2.6, shows the same): b counts its offset from the view.
+        Assert.NotSame(a.Storage, b.Storage);
+        Assert.Equal(0, b.StorageOffset);
+        Assert.Equal(8, b.Storage!.ByteLength);
+        Assert.Equal(3, f.Storages.Count);
     }
 
     [Fact]

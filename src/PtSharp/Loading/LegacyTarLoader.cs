@@ -148,7 +148,7 @@ internal static class LegacyTarLoader
                 }
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException or OverflowException)
         {
             throw new PtFormatException(PtErrorKind.CorruptContainer, $"legacy tar container is corrupt: {e.Message}", "tar", null, e);
         }

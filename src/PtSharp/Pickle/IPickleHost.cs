@@ -16,4 +16,6 @@ internal interface IPickleHost
     object? NewObject(object? cls, PyTuple args, PyDict? kwargs, PyConstruction how, long offset);
     /// <summary>BUILD: give <paramref name="target"/> its state.</summary>
     void Build(object? target, object? state, long offset);
+    /// <summary>Called once before the program runs, with the bytes it may read (bounds the host's own work).</summary>
+    void Begin(long inputLength) { }
 }

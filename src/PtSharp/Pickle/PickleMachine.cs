@@ -34,6 +34,7 @@ internal sealed unsafe partial class PickleMachine
         _host = host;
         _limits = limits;
         _pos = start;
+        host.Begin(input.Length - start);
     }
 
     /// <summary>Highest PROTO seen (0 when the pickle has no PROTO opcode).</summary>

@@ -87,7 +87,18 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
 
     public new bool Equals(object? x, object? y) => Eq(x, y, 0);
 
-    public int GetHashCode(object obj) => Hash(obj, 0);
+    /// <summary>
+    /// Most values in one key (tuples count their items, recursively). Hashing covers every value, so it is bounded
+    /// here rather than by depth: memo-shared nested tuples would otherwise expand exponentially (8 items of 8 items
+    /// of ... costs a few bytes per level). Real keys are strings, numbers and short tuples.
+    /// </summary>
+    internal const int MaxKeyValues = 256;
+
+    public int GetHashCode(object obj)
+    {
+        int budget = MaxKeyValues;
+        return Hash(obj, ref budget);
+    }
 
     private static bool Eq(object? x, object? y, int depth)
     {
@@ -105,9 +116,10 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
         };
     }
 
-    private static int Hash(object obj, int depth)
+    private static int Hash(object obj, ref int budget)
     {
-        if (depth > MaxDepth) return 0;
+        if (--budget < 0)
+            throw new PtFormatException(PtErrorKind.LimitExceeded, $"a dict key holds more than {MaxKeyValues} values (nested tuples); such keys are refused");
         if (TryNumber(obj, out var n)) return n.IsInteger ? n.Integer.GetHashCode() : n.Float.GetHashCode();
         switch (obj)
         {
@@ -116,7 +128,8 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
             case PyTuple t:
                 {
                     var h = new HashCode();
-                    foreach (var item in t.Items.Take(8)) h.Add(item is null ? 0 : Hash(item, depth + 1));
+                    h.Add(t.Count);
+                    foreach (var item in t.Items) h.Add(item is null ? 0 : Hash(item, ref budget));
                     return h.ToHashCode();
                 }
             case PyGlobal g: return g.GetHashCode();

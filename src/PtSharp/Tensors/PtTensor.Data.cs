@@ -13,6 +13,10 @@ public sealed unsafe partial class PtTensor
 
     private void RequireElementType<T>() where T : unmanaged
     {
+        // Element offsets of these dtypes count 4- or 2-bit values, not bytes: reading them as bytes would run past
+        // the storage (fuzz regression). Their bytes are available through Storage.Bytes.
+        if (DType is DType.QUInt4x2 or DType.QUInt2x4)
+            throw new InvalidOperationException($"{this} packs several values per byte; read its Storage.Bytes instead");
         if (sizeof(T) != DType.ElementSize())
             throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes but {DType.Name()} elements are {DType.ElementSize()} bytes");
     }

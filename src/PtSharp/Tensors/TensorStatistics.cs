@@ -44,7 +44,9 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
 
     /// <summary>
     /// Computes the statistics of a tensor, or returns <see langword="null"/> when it has no real values to summarise
-    /// (packed dtypes such as float4_e2m1fn_x2, bits* and quint4x2/quint2x4; meta tensors; storages without data).
+    /// (packed dtypes such as float4_e2m1fn_x2, bits* and quint4x2/quint2x4; meta tensors; storages without data), or
+    /// when a broadcast view (stride 0) repeats its storage so often that summarising it would take unbounded time
+    /// (more than 2^32 elements and more than 1024 passes over the storage).
     /// </summary>
     /// <param name="tensor">The tensor; its <see cref="PtFile"/> must still be open.</param>
     public static TensorStatistics? TryCompute(PtTensor tensor)
@@ -61,6 +63,7 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
         if (!complex && !ScalarDecoding.IsReal(tensor.DType)) return null;
         if (tensor.ElementCount == 0) return new TensorStatistics(0, 0, null, null, 0, 0, complex ? 0 : null);
         if (tensor.Storage is not { HasData: true }) return null;
+        if (tensor.ElementCount > Math.Max(1L << 32, tensor.Storage.ByteLength / tensor.DType.ElementSize() * 1024)) return null;
 
         var acc = new Accumulator();
         unsafe

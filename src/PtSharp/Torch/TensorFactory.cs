@@ -46,6 +46,7 @@ internal static class TensorFactory
                 if (stride[d] < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"negative stride {stride[d]} in dimension {d}", record, at);
                 numel = checked(numel * shape[d]);
             }
+            _ = checked(numel * dtype.ElementSize()); // ByteCount must not overflow either (zero strides make huge views cheap)
             if (numel > 0)
             {
                 for (int d = 0; d < shape.Length; d++) extent = checked(extent + checked((shape[d] - 1) * stride[d]));
@@ -68,8 +69,8 @@ internal static class TensorFactory
     /// <summary>Bytes needed for <paramref name="elements"/> elements: sub-byte quantized types pack several per byte.</summary>
     private static long BytesFor(DType dtype, long elements) => dtype switch
     {
-        DType.QUInt4x2 => (elements + 1) / 2,
-        DType.QUInt2x4 => (elements + 3) / 4,
+        DType.QUInt4x2 => elements / 2 + elements % 2, // no overflow at long.MaxValue (fuzz regression)
+        DType.QUInt2x4 => elements / 4 + (elements % 4 == 0 ? 0 : 1),
         _ => checked(elements * dtype.ElementSize()),
     };
 }

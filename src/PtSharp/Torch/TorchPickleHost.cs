@@ -24,6 +24,20 @@ internal sealed partial class TorchPickleHost : IPickleHost
         _record = record;
     }
 
+    // Copies of values already built (list(x), OrderedDict(x), latin-1 bytes from text, BUILD merges) cost no input
+    // when the same memo entry is reused, so they are charged against a budget proportional to the input.
+    // A well-formed pickle copies each value it wrote at most once or twice, so 4 per input byte is generous.
+    private long _copyBudget = 1 << 16;
+
+    public void Begin(long inputLength) => _copyBudget = Math.Max(1L << 16, Math.Min(inputLength, long.MaxValue / 8) * 4);
+
+    private void Charge(long count, long at)
+    {
+        _copyBudget -= count;
+        if (_copyBudget < 0)
+            ThrowHelper.Limit("the pickle copies more values than its size allows (memo references repeated to multiply work)", _record, at);
+    }
+
     /// <summary>Every global the pickle referenced, as <c>module.name</c>, in first-seen order.</summary>
     public List<string> SeenGlobals { get; } = [];
 
@@ -154,7 +168,7 @@ internal sealed partial class TorchPickleHost : IPickleHost
         switch (target)
         {
             case PyObject o:
-                if (o.State is PyDict existing && state is PyDict more) foreach (var kv in more) existing.Set(kv.Key, kv.Value);
+                if (o.State is PyDict existing && state is PyDict more) { Charge(more.Count, offset); foreach (var kv in more) existing.Set(kv.Key, kv.Value); }
                 else o.State = state;
                 break;
             case PyDict d:
@@ -164,6 +178,7 @@ internal sealed partial class TorchPickleHost : IPickleHost
                     if (attrs is null && slots is null && state is not null)
                         ThrowHelper.Format(PtErrorKind.CorruptPickle, $"BUILD state for a dict is {PickleMachine.Describe(state)}", _record, offset);
                     d.Attributes ??= new PyDict();
+                    Charge((attrs?.Count ?? 0) + (slots?.Count ?? 0), offset);
                     if (attrs is not null) foreach (var kv in attrs) d.Attributes.Set(kv.Key, kv.Value);
                     if (slots is not null) foreach (var kv in slots) d.Attributes.Set(kv.Key, kv.Value);
                     break;
@@ -186,7 +201,7 @@ internal sealed partial class TorchPickleHost : IPickleHost
 
     private void FillDict(PyDict d, object? source, long at)
     {
-        if (source is PyDict other) { foreach (var kv in other) d.Set(kv.Key, kv.Value); return; }
+        if (source is PyDict other) { Charge(other.Count, at); foreach (var kv in other) d.Set(kv.Key, kv.Value); return; }
         foreach (var item in Iterate(source, "dict items", at))
         {
             if (item is IReadOnlyList<object?> pair and (PyTuple or PyList) && pair.Count == 2) d.Set(pair[0], pair[1]);
@@ -196,16 +211,23 @@ internal sealed partial class TorchPickleHost : IPickleHost
 
     private IEnumerable<object?> Iterate(object? source, string what, long at) => source switch
     {
-        PyList l => l,
-        PyTuple t => t,
-        PySet s => s,
-        PyDict d => d.Keys,
+        PyList l => Charged(l, l.Count, at),
+        PyTuple t => Charged(t, t.Count, at),
+        PySet s => Charged(s, s.Count, at),
+        PyDict d => Charged(d.Keys, d.Count, at),
         null => ThrowHelper.Format<IEnumerable<object?>>(PtErrorKind.CorruptPickle, $"{what} is None, not a sequence", _record, at),
         _ => ThrowHelper.Format<IEnumerable<object?>>(PtErrorKind.CorruptPickle, $"{what} is {PickleMachine.Describe(source)}, not a sequence", _record, at),
     };
 
+    private IEnumerable<object?> Charged(IEnumerable<object?> items, int count, long at)
+    {
+        Charge(count, at);
+        return items;
+    }
+
     private byte[] EncodeText(string text, string? encoding, long at)
     {
+        Charge(text.Length, at);
         switch ((encoding ?? "utf-8").ToLowerInvariant().Replace('_', '-'))
         {
             case "latin1":

@@ -93,10 +93,26 @@ internal sealed class ZipArchiveReader
             entries.Add(new ZipEntry(name, flags, method, crc, csize, usize, lho, dataOffset));
             pos = varStart + nameLen + extraLen + commentLen;
         }
+        CheckNoOverlap(entries, cdOffset, cdEnd, source);
         return new ZipArchiveReader(bytes, source, entries);
     }
 
     private static long ToLong(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;
+
+    /// <summary>Members must not share bytes with each other or with the central directory (overlap zip bombs, aliased names).</summary>
+    private static void CheckNoOverlap(List<ZipEntry> entries, long cdOffset, long cdEnd, string source)
+    {
+        var sorted = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            var e = sorted[i];
+            long end = e.DataOffset + e.CompressedSize;
+            if (end > cdOffset && e.LocalHeaderOffset < cdEnd)
+                ThrowHelper.Format(PtErrorKind.CorruptContainer, $"member '{e.Name}' overlaps the central directory", source, e.LocalHeaderOffset);
+            if (i + 1 < sorted.Count && sorted[i + 1].LocalHeaderOffset < end)
+                ThrowHelper.Format(PtErrorKind.CorruptContainer, $"members '{e.Name}' and '{sorted[i + 1].Name}' overlap", source, sorted[i + 1].LocalHeaderOffset);
+        }
+    }
 
     private static void ReadZip64Extra(ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long lho, string source, long pos)
     {

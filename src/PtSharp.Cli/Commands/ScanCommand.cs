@@ -1,0 +1,99 @@
+using System.CommandLine;
+using PtSharp.Cli.Output;
+using PtSharp.Scanning;
+
+namespace PtSharp.Cli.Commands;
+
+/// <summary><c>pt scan PATH... [--json] [--sarif FILE] [--strict] [-r] [--allow GLOBAL]</c>: static security scan.</summary>
+internal static class ScanCommand
+{
+    /// <summary>No dangerous finding (and, with <c>--strict</c>, no warning).</summary>
+    public const int Clean = 0;
+    /// <summary>At least one dangerous finding, or with <c>--strict</c> at least one warning (unknown global, malformed pickle...).</summary>
+    public const int Dangerous = 1;
+    /// <summary>A path could not be read (missing, unreadable) or the output could not be written; nothing dangerous was found.</summary>
+    public const int Error = 2;
+
+    /// <summary>Creates the <c>scan</c> command.</summary>
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("PATH") { Description = "Files or folders to scan (folders: their files; with -r, recursively).", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
+        var sarif = new Option<string?>("--sarif") { Description = "Also write a SARIF 2.1.0 log to FILE, for code-scanning pipelines.", HelpName = "FILE" };
+        var strict = new Option<bool>("--strict") { Description = "Fail (exit 1) on warnings too: unknown globals, malformed pickles, container oddities." };
+        var recursive = new Option<bool>("--recursive", "-r") { Description = "Scan folders recursively." };
+        var allow = new Option<string[]>("--allow") { Description = "Treat GLOBAL (module.name) as safe; repeatable. Denylisted globals stay dangerous.", HelpName = "GLOBAL", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("scan", "Statically scan pickle-based model files for code execution and scanner-evasion tricks. Nothing is executed. Exit 0 clean, 1 dangerous, 2 error.")
+        {
+            paths, json, sarif, strict, recursive, allow,
+        };
+        command.SetAction(parse => Run(
+            parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error,
+            parse.GetValue(paths) ?? [],
+            parse.GetValue(json),
+            parse.GetValue(sarif),
+            parse.GetValue(strict),
+            parse.GetValue(recursive),
+            parse.GetValue(allow) ?? []));
+        return command;
+    }
+
+    /// <summary>
+    /// Scans <paramref name="paths"/> on all cores and writes one table per file (or with <paramref name="json"/>
+    /// one JSON document) to <paramref name="stdout"/>; problems with the paths themselves go to <paramref name="stderr"/>.
+    /// </summary>
+    /// <returns><see cref="Clean"/>, <see cref="Dangerous"/> or <see cref="Error"/>.</returns>
+    public static int Run(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> paths, bool json, string? sarifPath, bool strict, bool recursive, IReadOnlyList<string> allow)
+    {
+        var options = new ScanOptions();
+        foreach (var g in allow) options.AllowGlobals.Add(g);
+        var files = new List<string>();
+        var errors = new List<string>();
+        foreach (var path in paths)
+        {
+            if (File.Exists(path)) files.Add(path);
+            else if (Directory.Exists(path))
+            {
+                try
+                {
+                    files.AddRange(Directory.EnumerateFiles(path, "*", new EnumerationOptions
+                    {
+                        RecurseSubdirectories = recursive,
+                        IgnoreInaccessible = true,
+                        AttributesToSkip = 0,
+                        MaxRecursionDepth = 64,
+                    }).Order(StringComparer.Ordinal));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"error: cannot list {path}: {e.Message}");
+                }
+            }
+            else errors.Add($"error: no such file or directory: {path}");
+        }
+
+        var reports = new ScanReport[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => reports[i] = PtScanner.ScanFile(files[i], options));
+        foreach (var r in reports)
+            if (r.Error is not null) errors.Add($"error: cannot read {r.Path}: {r.Error}");
+
+        foreach (var e in errors) stderr.WriteLine(Display.OneLine(e));
+        stderr.Flush();
+        try
+        {
+            if (json) stdout.Write(ScanJson.Render(reports, strict) + Environment.NewLine);
+            else stdout.Write(ScanTable.Render(reports, strict));
+            stdout.Flush();
+            if (sarifPath is not null) File.WriteAllText(sarifPath, ScanSarif.Render(reports, strict));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine(Display.OneLine($"error: cannot write output: {e.Message}"));
+            return Error;
+        }
+        if (reports.Any(r => !r.IsClean(strict) && r.Error is null)) return Dangerous;
+        return errors.Count > 0 ? Error : Clean;
+    }
+}

@@ -1,0 +1,428 @@
+using System.Globalization;
+using System.Text;
+
+namespace PtSharp.Scanning;
+
+/// <summary>
+/// Static analysis of one pickle: tokenizes it and simulates only what decides which globals are reached — the
+/// stack, the marks and the memo — with inert placeholder values. Nothing is built or called. STACK_GLOBAL operands
+/// are resolved through the simulated stack and memo; anything not a constant string is unresolvable and reported
+/// dangerous. Semantic errors (stack underflow, missing memo entries) are reported as malformed and the scan goes
+/// on, so the globals reported are a superset of those a real unpickler reaches before it fails.
+/// </summary>
+internal sealed class PickleScanner
+{
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+    private const int MaxDecodedString = 1 << 20;
+
+    /// <summary>Names of functions that unpickle bytes they are given.</summary>
+    private static readonly HashSet<string> Loaders = new(StringComparer.Ordinal)
+    {
+        "pickle.loads", "pickle._loads", "pickle.load", "pickle._load", "_pickle.loads", "_pickle.load", "cPickle.loads",
+        "dill.loads", "dill.load", "cloudpickle.loads", "joblib.load", "torch.load", "torch.serialization.load",
+        "torch.serialization._load", "torch.serialization._legacy_load", "numpy.loads", "numpy.load",
+        "numpy.core.multiarray.loads", "pandas.read_pickle", "pickle.Unpickler", "_pickle.Unpickler",
+    };
+
+    private readonly ScanContext _ctx;
+    private readonly string _record;
+    private readonly long? _fileBase;
+    private readonly int _depth;
+    private readonly List<Value> _stack = new(64);
+    private readonly List<int> _marks = new(16);
+    private readonly Dictionary<long, Value> _memo = new();
+    private bool _reportedMalformed;
+    private string? _lastGlobal;
+
+    private PickleScanner(ScanContext ctx, string record, long? fileBase, int depth)
+    {
+        _ctx = ctx;
+        _record = record;
+        _fileBase = fileBase;
+        _depth = depth;
+    }
+
+    /// <summary>The outcome of scanning one pickle.</summary>
+    public readonly record struct Result(bool Completed, int End, string? Error, int Opcodes, int Globals, string? LastGlobal);
+
+    /// <summary>Scans the pickle starting at <paramref name="start"/>; returns where it stopped.</summary>
+    public static Result Scan(ScanContext ctx, ReadOnlySpan<byte> data, int start, string record, long? fileBase, int depth = 0)
+    {
+        var s = new PickleScanner(ctx, record, fileBase, depth);
+        ctx.PickleCount++;
+        return s.Run(data, start);
+    }
+
+    private enum K : byte { Other, Str, Bytes, Global, Tuple, Call, Mark }
+
+    private sealed class Value
+    {
+        public static readonly Value Other = new() { Kind = K.Other };
+        public K Kind;
+        public string? Text;        // Str: decoded text (null when too long or undecodable)
+        public byte[]? Owned;       // Bytes made by a call (_codecs.encode)
+        public int Start, Length;   // Str/Bytes: where the raw bytes are in the pickle
+        public bool Latin1Text;     // Str: decoded from 8-bit bytes
+        public string? Module, Name;// Global
+        public Value[]? Items;      // Tuple items; Call: [callable, args]
+    }
+
+    private Result Run(ReadOnlySpan<byte> data, int start)
+    {
+        var tok = new PickleTokenizer(data, start);
+        int ops = 0, globals = 0;
+        bool frameReported = false;
+        while (true)
+        {
+            if (!tok.Next(out var t, out var error))
+            {
+                Malformed(tok.Position, error!);
+                return new Result(false, tok.Position, error, ops, globals, _lastGlobal);
+            }
+            ops++;
+            if (t.CrossesFrame && !frameReported)
+            {
+                frameReported = true;
+                _ctx.Add(ScanSeverity.Warning, ScanFindingKind.FrameViolation, null, _record, t.Offset,
+                    $"{PickleTokenizer.Name(t.Op)} crosses a FRAME boundary: pure-Python unpicklers and scanners stop here, the C unpickler torch uses does not", FileOffset(t.Offset));
+            }
+            if (t.Op == 0x2E) // STOP
+            {
+                if (_stack.Count == 0) Malformed(t.Offset, "STOP with an empty stack");
+                return new Result(true, tok.Position, null, ops, globals, _lastGlobal);
+            }
+            if (t.Op is 0x63 or 0x93 or 0x69 or 0x82 or 0x83 or 0x84) globals++;
+            Step(data, in t);
+        }
+    }
+
+    private long? FileOffset(long offset) => _fileBase is long b ? b + offset : null;
+
+    private void Malformed(long offset, string message)
+    {
+        _ctx.Malformed = true;
+        if (_reportedMalformed) return;
+        _reportedMalformed = true;
+        _ctx.Add(ScanSeverity.Warning, ScanFindingKind.MalformedPickle, null, _record, offset,
+            $"malformed pickle: {message}; a real unpickler stops here after running everything before it", FileOffset(offset));
+    }
+
+    private void Push(Value v) => _stack.Add(v);
+
+    private Value Pop(long at)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count <= floor) { Malformed(at, "stack underflow"); return Value.Other; }
+        var v = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return v;
+    }
+
+    private Value Peek(long at)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count <= floor) { Malformed(at, "stack underflow"); return Value.Other; }
+        return _stack[^1];
+    }
+
+    private Value[] PopMark(long at)
+    {
+        if (_marks.Count == 0) { Malformed(at, "no MARK on the stack"); return []; }
+        int mark = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        if (mark > _stack.Count) mark = _stack.Count;
+        var items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
+        _stack.RemoveRange(mark, _stack.Count - mark);
+        return items;
+    }
+
+    private static Value Tuple(Value[] items) => new() { Kind = K.Tuple, Items = items };
+
+    private void Step(ReadOnlySpan<byte> data, in PickleToken t)
+    {
+        long at = t.Offset;
+        switch (t.Op)
+        {
+            case 0x80: case 0x95: break; // PROTO, FRAME
+            case 0x28: _marks.Add(_stack.Count); break; // MARK
+            case 0x30: // POP: CPython pops a MARK when the stack top is one
+                if (_marks.Count > 0 && _marks[^1] == _stack.Count) _marks.RemoveAt(_marks.Count - 1);
+                else Pop(at);
+                break;
+            case 0x31: PopMark(at); break;
+            case 0x32: Push(Peek(at)); break; // DUP
+
+            // Scalars and containers whose contents never name a global.
+            case 0x4E: case 0x88: case 0x89: case 0x4A: case 0x4B: case 0x4D: case 0x8A: case 0x8B: case 0x49:
+            case 0x4C: case 0x47: case 0x46: case 0x5D: case 0x7D: case 0x8F:
+                Push(Value.Other);
+                break;
+            case 0x29: Push(Tuple([])); break;
+            case 0x85: { var a = Pop(at); Push(Tuple([a])); break; }
+            case 0x86: { var b = Pop(at); var a = Pop(at); Push(Tuple([a, b])); break; }
+            case 0x87: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(Tuple([a, b, c])); break; }
+            case 0x74: Push(Tuple(PopMark(at))); break; // TUPLE
+            case 0x6C: case 0x64: case 0x91: PopMark(at); Push(Value.Other); break; // LIST, DICT, FROZENSET
+            case 0x61: Pop(at); Peek(at); break; // APPEND
+            case 0x65: case 0x75: case 0x90: PopMark(at); Peek(at); break; // APPENDS, SETITEMS, ADDITEMS
+            case 0x73: Pop(at); Pop(at); Peek(at); break; // SETITEM
+
+            // Text.
+            case 0x58: case 0x8C: case 0x8D: Push(Text(data, t.ArgStart, t.ArgLength, latin1: false)); break;
+            case 0x54: case 0x55: Push(Text(data, t.ArgStart, t.ArgLength, latin1: true)); break;
+            case 0x56: Push(new Value { Kind = K.Str, Text = DecodeRawUnicodeEscape(data.Slice(t.ArgStart, t.ArgLength)) }); break;
+            case 0x53: Push(new Value { Kind = K.Str, Text = DecodeQuoted(data.Slice(t.ArgStart, t.ArgLength)) }); break;
+            // Bytes.
+            case 0x42: case 0x43: case 0x8E: case 0x96:
+                Push(new Value { Kind = K.Bytes, Start = t.ArgStart, Length = t.ArgLength });
+                break;
+            case 0x97: Push(Value.Other); break; // NEXT_BUFFER
+            case 0x98: Peek(at); break; // READONLY_BUFFER
+
+            // Memo.
+            case 0x70: Put(ParseIndex(data, t, at), at); break;
+            case 0x71: case 0x72: Put(t.Int, at); break;
+            case 0x94: Put(_memo.Count, at); break;
+            case 0x67: Get(ParseIndex(data, t, at), at); break;
+            case 0x68: case 0x6A: Get(t.Int, at); break;
+
+            // Globals.
+            case 0x63: // GLOBAL
+                Push(Global(Line(data, t.ArgStart, t.ArgLength), Line(data, t.Arg2Start, t.Arg2Length), at, "GLOBAL"));
+                break;
+            case 0x93: // STACK_GLOBAL
+                {
+                    var name = Pop(at);
+                    var module = Pop(at);
+                    if (module.Kind == K.Str && name.Kind == K.Str && module.Text is { } m && name.Text is { } n && m.Length <= 4096 && n.Length <= 4096)
+                    {
+                        Push(Global(m, n, at, "STACK_GLOBAL"));
+                    }
+                    else
+                    {
+                        _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.UnresolvableGlobal, null, _record, at,
+                            $"STACK_GLOBAL on operands that are not constant strings ({Describe(module)}, {Describe(name)}): the global it imports cannot be known without running the pickle",
+                            FileOffset(at));
+                        Push(new Value { Kind = K.Global, Module = "?", Name = "?" });
+                    }
+                    break;
+                }
+            case 0x82: case 0x83: case 0x84: // EXT1/2/4
+                _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.UnresolvableGlobal, null, _record, at,
+                    $"{PickleTokenizer.Name(t.Op)} {t.Int} takes a global from copyreg's extension registry, which the file cannot show", FileOffset(at));
+                Push(new Value { Kind = K.Global, Module = "?", Name = "?" });
+                break;
+            case 0x69: // INST
+                {
+                    var g = Global(Line(data, t.ArgStart, t.ArgLength), Line(data, t.Arg2Start, t.Arg2Length), at, "INST");
+                    var args = PopMark(at);
+                    Push(Call(g, Tuple(args)));
+                    break;
+                }
+            case 0x6F: // OBJ
+                {
+                    var items = PopMark(at);
+                    if (items.Length == 0) { Malformed(at, "OBJ without a class"); Push(Value.Other); break; }
+                    Push(Invoke(data, items[0], Tuple(items[1..]), at, "OBJ"));
+                    break;
+                }
+            case 0x52: // REDUCE
+                {
+                    var args = Pop(at);
+                    var callable = Pop(at);
+                    Push(Invoke(data, callable, args, at, "REDUCE"));
+                    break;
+                }
+            case 0x81: // NEWOBJ
+                {
+                    var args = Pop(at);
+                    var cls = Pop(at);
+                    Push(Invoke(data, cls, args, at, "NEWOBJ"));
+                    break;
+                }
+            case 0x92: // NEWOBJ_EX
+                {
+                    Pop(at);
+                    var args = Pop(at);
+                    var cls = Pop(at);
+                    Push(Invoke(data, cls, args, at, "NEWOBJ_EX"));
+                    break;
+                }
+            case 0x62: // BUILD: calls the target's __setstate__ (its class was reported when it was referenced)
+                Pop(at);
+                Peek(at);
+                break;
+            case 0x50: Push(Value.Other); break; // PERSID
+            case 0x51: Pop(at); Push(Value.Other); break; // BINPERSID
+            default:
+                Malformed(at, $"unexpected opcode {PickleTokenizer.Name(t.Op)}");
+                break;
+        }
+    }
+
+    private Value Global(string module, string name, long at, string opcode)
+    {
+        _ctx.Global(module, name, _record, at, opcode, FileOffset(at));
+        var (m, n) = Torch.PythonNames.Normalize(module, name);
+        _lastGlobal = m + "." + n;
+        return new Value { Kind = K.Global, Module = m, Name = n };
+    }
+
+    private static Value Call(Value callable, Value args) => new() { Kind = K.Call, Items = [callable, args] };
+
+    /// <summary>REDUCE / NEWOBJ / OBJ: what is called decides the risk; bytes handed to a loader are scanned as a pickle.</summary>
+    private Value Invoke(ReadOnlySpan<byte> data, Value callable, Value args, long at, string opcode)
+    {
+        if (callable.Kind == K.Call)
+        {
+            _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.IndirectCall, null, _record, at,
+                $"{opcode} calls an object returned by another call (an attribute or getattr chain): what runs cannot be known without running the pickle", FileOffset(at));
+            return Call(callable, args);
+        }
+        if (callable.Kind != K.Global) return Call(callable, args);
+        string full = callable.Module + "." + callable.Name;
+        switch (full)
+        {
+            case "_codecs.encode" when args.Items is { Length: >= 1 } a && a[0].Kind == K.Str:
+                {
+                    // Protocol 2 writes bytes as _codecs.encode(latin-1 text, 'latin1'); keep them for nested loaders.
+                    var text = StringValue(data, a[0]);
+                    if (text is null) break;
+                    var bytes = new byte[text.Length];
+                    for (int i = 0; i < text.Length; i++) bytes[i] = (byte)text[i];
+                    return new Value { Kind = K.Bytes, Owned = bytes };
+                }
+            case "builtins.bytes" or "builtins.bytearray" or "io.BytesIO" or "_io.BytesIO" when args.Items is { Length: >= 1 } b && b[0].Kind == K.Bytes:
+                return b[0];
+        }
+        if (Loaders.Contains(full) && args.Items is { Length: >= 1 } la && la[0].Kind == K.Bytes)
+            Nested(data, la[0], full, at);
+        return Call(callable, args);
+    }
+
+    private void Nested(ReadOnlySpan<byte> data, Value bytes, string loader, long at)
+    {
+        string record = $"{_record}>{loader}@{at}";
+        if (_depth + 1 > _ctx.Options.MaxNestingDepth)
+        {
+            _ctx.Add(ScanSeverity.Warning, ScanFindingKind.LimitReached, loader, _record, at, $"pickle nested more than {_ctx.Options.MaxNestingDepth} levels deep was not scanned", FileOffset(at));
+            return;
+        }
+        if (!_ctx.Spend(bytes.Owned?.Length ?? bytes.Length, _record)) return;
+        _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.NestedPickle, loader, _record, at,
+            $"{loader} is given {(bytes.Owned?.Length ?? bytes.Length)} bytes from this file; they are scanned as record '{record}'", FileOffset(at));
+        if (bytes.Owned is { } owned) Scan(_ctx, owned, 0, record, null, _depth + 1);
+        else Scan(_ctx, data.Slice(bytes.Start, bytes.Length), 0, record, _fileBase is long b ? b + bytes.Start : null, _depth + 1);
+    }
+
+    private void Put(long index, long at)
+    {
+        var v = Peek(at);
+        _memo[index] = v;
+    }
+
+    private void Get(long index, long at)
+    {
+        if (_memo.TryGetValue(index, out var v)) Push(v);
+        else { Malformed(at, $"memo entry {index} was never stored"); Push(Value.Other); }
+    }
+
+    private long ParseIndex(ReadOnlySpan<byte> data, in PickleToken t, long at)
+    {
+        var text = Encoding.ASCII.GetString(data.Slice(t.ArgStart, t.ArgLength));
+        if (long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v)) return v;
+        Malformed(at, $"memo index '{Printable(text)}' is not a number");
+        return long.MinValue;
+    }
+
+    private static Value Text(ReadOnlySpan<byte> data, int start, int length, bool latin1)
+    {
+        var v = new Value { Kind = K.Str, Start = start, Length = length, Latin1Text = latin1 };
+        if (length <= MaxDecodedString) v.Text = Decode(data.Slice(start, length), latin1);
+        return v;
+    }
+
+    private static string? StringValue(ReadOnlySpan<byte> data, Value v) =>
+        v.Text ?? (v.Length > 0 && (long)v.Start + v.Length <= data.Length ? Decode(data.Slice(v.Start, v.Length), v.Latin1Text) : null);
+
+    private static string? Decode(ReadOnlySpan<byte> bytes, bool latin1)
+    {
+        try { return StrictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException) { return latin1 ? Encoding.Latin1.GetString(bytes) : null; }
+    }
+
+    /// <summary>GLOBAL/INST lines: CPython decodes them as UTF-8 (invalid bytes make it fail, so the global is never imported).</summary>
+    private static string Line(ReadOnlySpan<byte> data, int start, int length) =>
+        Decode(data.Slice(start, length), latin1: true) ?? "";
+
+    private static string Describe(Value v) => v.Kind switch
+    {
+        K.Str when v.Text is { } s => s.Length > 4096 ? "a very long string" : "'" + Printable(s) + "'",
+        K.Str => "an undecodable string",
+        K.Call => "the result of a call",
+        K.Global => "a global",
+        K.Tuple => "a tuple",
+        K.Bytes => "bytes",
+        _ => "a value",
+    };
+
+    private static string Printable(string s)
+    {
+        var sb = new StringBuilder();
+        foreach (char c in s.Length > 60 ? s[..60] : s) sb.Append(c is >= ' ' and < (char)0x7F ? c : '?');
+        return sb.ToString();
+    }
+
+    private static string DecodeRawUnicodeEscape(ReadOnlySpan<byte> line)
+    {
+        var sb = new StringBuilder(line.Length);
+        for (int i = 0; i < line.Length; i++)
+        {
+            byte c = line[i];
+            if (c == (byte)'\\' && i + 1 < line.Length && (line[i + 1] == (byte)'u' || line[i + 1] == (byte)'U'))
+            {
+                int digits = line[i + 1] == (byte)'u' ? 4 : 8;
+                int end = i + 2 + digits;
+                if (end <= line.Length && int.TryParse(Encoding.ASCII.GetString(line[(i + 2)..end]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int cp)
+                    && cp is >= 0 and <= 0x10FFFF)
+                {
+                    if (cp is < 0xD800 or > 0xDFFF) sb.Append(char.ConvertFromUtf32(cp)); else sb.Append((char)cp);
+                    i = end - 1;
+                    continue;
+                }
+            }
+            sb.Append((char)c);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Protocol-0 STRING: a quoted Python repr with backslash escapes.</summary>
+    private static string DecodeQuoted(ReadOnlySpan<byte> line)
+    {
+        while (line.Length > 0 && line[^1] is (byte)' ' or (byte)'\r' or (byte)'\t') line = line[..^1];
+        if (line.Length >= 2 && line[0] == line[^1] && line[0] is (byte)'\'' or (byte)'"') line = line[1..^1];
+        var sb = new StringBuilder(line.Length);
+        for (int i = 0; i < line.Length; i++)
+        {
+            byte c = line[i];
+            if (c != (byte)'\\' || i + 1 == line.Length) { sb.Append((char)c); continue; }
+            byte e = line[++i];
+            switch (e)
+            {
+                case (byte)'n': sb.Append('\n'); break;
+                case (byte)'r': sb.Append('\r'); break;
+                case (byte)'t': sb.Append('\t'); break;
+                case (byte)'\\': sb.Append('\\'); break;
+                case (byte)'\'': sb.Append('\''); break;
+                case (byte)'"': sb.Append('"'); break;
+                case (byte)'x' when i + 2 < line.Length && IsHex(line[i + 1]) && IsHex(line[i + 2]):
+                    sb.Append((char)(Hex(line[i + 1]) * 16 + Hex(line[i + 2]))); i += 2; break;
+                default: sb.Append('\\').Append((char)e); break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
+    private static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
+}

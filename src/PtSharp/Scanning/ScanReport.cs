@@ -1,0 +1,45 @@
+namespace PtSharp.Scanning;
+
+/// <summary>The result of scanning one file or buffer. Immutable.</summary>
+public sealed class ScanReport
+{
+    internal ScanReport(string path, long length, ScanContainer container, IReadOnlyList<ScanFinding> findings,
+        IReadOnlyList<ScanGlobal> globals, int pickleCount, bool malformed, string? error)
+    {
+        Path = path;
+        Length = length;
+        Container = container;
+        Findings = findings;
+        Globals = globals;
+        PickleCount = pickleCount;
+        IsMalformed = malformed;
+        Error = error;
+    }
+
+    /// <summary>The path scanned, or the name given to <see cref="PtScanner.ScanBytes(ReadOnlySpan{byte}, string, ScanOptions?)"/>.</summary>
+    public string Path { get; }
+    /// <summary>File size in bytes.</summary>
+    public long Length { get; }
+    /// <summary>The container recognised by content.</summary>
+    public ScanContainer Container { get; }
+    /// <summary>Findings in the order they were made (container first, then each pickle in file order).</summary>
+    public IReadOnlyList<ScanFinding> Findings { get; }
+    /// <summary>Every global any scanned pickle references, dangerous first, each once.</summary>
+    public IReadOnlyList<ScanGlobal> Globals { get; }
+    /// <summary>Number of pickles scanned (including nested ones).</summary>
+    public int PickleCount { get; }
+    /// <summary>True when at least one pickle is malformed (a real unpickler would stop with an error).</summary>
+    public bool IsMalformed { get; }
+    /// <summary>Why the file could not be scanned at all (I/O error), else <see langword="null"/>.</summary>
+    public string? Error { get; }
+
+    /// <summary>The most serious finding's severity, or <see langword="null"/> when there are none.</summary>
+    public ScanSeverity? MaxSeverity => Findings.Count == 0 ? null : Findings.Max(f => f.Severity);
+
+    /// <summary>True when any finding is <see cref="ScanSeverity.Dangerous"/>.</summary>
+    public bool IsDangerous => Findings.Any(f => f.Severity == ScanSeverity.Dangerous);
+
+    /// <summary>True when the file has no dangerous finding and, with <paramref name="strict"/>, no warning either, and was scanned.</summary>
+    /// <param name="strict">Also fail on warnings (unknown globals, malformed pickles, container oddities).</param>
+    public bool IsClean(bool strict) => Error is null && !Findings.Any(f => f.Severity == ScanSeverity.Dangerous || strict && f.Severity == ScanSeverity.Warning);
+}

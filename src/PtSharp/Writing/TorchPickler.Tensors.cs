@@ -21,7 +21,9 @@ internal sealed partial class TorchPickler
             bool withState = t.PythonState is not null;
             _e.Global("torch._utils", withState ? "_rebuild_parameter_with_state" : "_rebuild_parameter");
             _e.Op(PickleOpcode.Mark);
-            WriteTensorCall(t, path, depth, asArguments: false);
+            // As Parameter.__reduce_ex__: the data is the detached tensor; only the Parameter requires grad. (torch's
+            // _rebuild_tensor_v3 cannot set_() a storage into a leaf that requires grad.)
+            WriteTensorCall(t, path, depth, asArguments: false, detached: true);
             _e.Bool(t.RequiresGrad);
             EmptyOrderedDict();
             if (withState) Save(t.PythonState, path, depth + 1);
@@ -43,8 +45,9 @@ internal sealed partial class TorchPickler
     /// Writes the reconstructor call for the tensor itself. With <paramref name="asArguments"/> it writes
     /// <c>func, [beforeArguments], (args...)</c> instead of <c>func(args...)</c>, for <c>_rebuild_from_type_v2</c>.
     /// </summary>
-    private void WriteTensorCall(PtTensor t, string path, int depth, bool asArguments, Action? beforeArguments = null)
+    private void WriteTensorCall(PtTensor t, string path, int depth, bool asArguments, Action? beforeArguments = null, bool detached = false)
     {
+        bool requiresGrad = t.RequiresGrad && !detached;
         string func;
         Action args;
         if (t.IsSparse)
@@ -69,7 +72,7 @@ internal sealed partial class TorchPickler
                 _e.Global("torch", t.DType.Name());
                 IntTuple(t.Shape);
                 IntTuple(t.Stride);
-                _e.Bool(t.RequiresGrad);
+                _e.Bool(requiresGrad);
             };
         }
         else
@@ -87,7 +90,7 @@ internal sealed partial class TorchPickler
                     IntTuple(t.Shape);
                     IntTuple(t.Stride);
                     Quantizer(q, path, depth);
-                    _e.Bool(t.RequiresGrad);
+                    _e.Bool(requiresGrad);
                     EmptyOrderedDict();
                 };
             }
@@ -101,7 +104,7 @@ internal sealed partial class TorchPickler
                     _e.Int(t.StorageOffset);
                     IntTuple(t.Shape);
                     IntTuple(t.Stride);
-                    _e.Bool(t.RequiresGrad);
+                    _e.Bool(requiresGrad);
                     EmptyOrderedDict();
                     if (v3) _e.Global("torch", t.DType.Name());
                     if (t.IsConj || t.IsNeg)

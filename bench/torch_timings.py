@@ -10,6 +10,11 @@ every tensor into a managed array). Also measured, for context:
     really resident after load (the sum re-reads it from RAM, it does not fault anything in from the file);
   * memcopy_1gib: a plain 1 GiB memory copy with numpy, into a preallocated buffer (pure bandwidth) and into a
     fresh buffer (bandwidth plus first-touch page faults).
+
+Write cases (the reference for PtSharp's PtWriter.Save): big.save and many.save time torch.save(state_dict, out) of
+the state dict loaded once, to DATA_DIR/torch_save_out.pt (same file system); the output is removed and os.sync()
+flushes dirty pages between iterations, outside the timed region (1 warm-up + --loops iterations, median).
+`--only read|write` limits the run to one kind.
 """
 import gc
 import json
@@ -42,11 +47,33 @@ def timed(fn, loops, warmup=1):
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "loops": loops}
 
 
+def timed_save(sd, out, loops, warmup=1):
+    """torch.save(sd, out) with the previous output removed and the page cache synced outside the timed region."""
+    def reset():
+        if os.path.exists(out):
+            os.remove(out)
+        os.sync()
+        gc.collect()
+    for _ in range(warmup):
+        reset()
+        torch.save(sd, out)
+    times = []
+    for _ in range(loops):
+        reset()
+        t0 = time.perf_counter()
+        torch.save(sd, out)
+        times.append(time.perf_counter() - t0)
+    reset()
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "loops": loops}
+
+
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
+    only = argv[argv.index("--only") + 1] if "--only" in argv else "all"
+    args = [a for a in argv[1:] if not a.startswith("--") and a not in ("read", "write")]
     loops = 5
     if "--loops" in argv:
         loops = int(argv[argv.index("--loops") + 1])
+        args = [a for a in args if a != str(loops)]
     data = args[0] if args else os.environ.get("PTSHARP_BENCH_DATA", "/tmp/ptsharp-bench")
     torch.set_num_threads(1)  # torch.load is single-threaded anyway; keep the sum loop comparable too
 
@@ -62,9 +89,15 @@ def main(argv):
             "tensors": len(sd),
             "tensor_bytes": sum(t.numel() * t.element_size() for t in sd.values()),
         }
+        n = loops if case != "many" else max(3, loops)
+        if only != "read" and case in ("big", "many"):
+            info["save"] = timed_save(sd, os.path.join(data, "torch_save_out.pt"), n if case == "big" else 9, warmup=1 if case == "big" else 2)
+            print(f"[torch_timings] {case}: torch.save median {info['save']['median_s']*1e3:.1f} ms", file=sys.stderr, flush=True)
         del sd
         gc.collect()
-        n = loops if case != "many" else max(3, loops)
+        if only == "write":
+            out["cases"][case] = info
+            continue
         info["load"] = timed(lambda: torch.load(path), n)
         if case == "big":
             def load_touch():
@@ -77,6 +110,10 @@ def main(argv):
         out["cases"][case] = info
         print(f"[torch_timings] {case}: torch.load median {info['load']['median_s']*1e3:.1f} ms", file=sys.stderr, flush=True)
 
+    if only == "write":
+        json.dump(out, sys.stdout, indent=1)
+        print()
+        return
     size = 1 << 30
     src = np.ones(size, dtype=np.uint8)
     dst = np.empty(size, dtype=np.uint8)

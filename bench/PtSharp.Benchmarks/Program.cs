@@ -2,6 +2,7 @@
 //
 //   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --filter '*'          BenchmarkDotNet (all cases)
 //   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --side-by-side DIR    Stopwatch medians as one JSON object
+//        add --only read|write to time only the read cases or only the write cases (WriteBenchmarks.cs)
 //
 // Fixtures come from `/usr/bin/python3 bench/make_bench_data.py DIR`; BenchmarkDotNet reads them from the folder in
 // PTSHARP_BENCH_DATA (default /tmp/ptsharp-bench). See bench/README.md.
@@ -26,8 +27,10 @@ public static class Program
         int i = Array.IndexOf(args, "--side-by-side");
         if (i >= 0)
         {
-            string dir = i + 1 < args.Length ? args[i + 1] : BenchData.Dir;
-            return SideBySide.Run(dir);
+            string dir = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[i + 1] : BenchData.Dir;
+            int only = Array.IndexOf(args, "--only");
+            string which = only >= 0 && only + 1 < args.Length ? args[only + 1] : "all";
+            return SideBySide.Run(dir, reads: which != "write", writes: which != "read");
         }
         // Artifacts (logs, reports, generated projects) go to /tmp, not into the working tree; --artifacts overrides.
         var config = DefaultConfig.Instance.WithArtifactsPath(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ptsharp-bench-artifacts"));
@@ -174,7 +177,7 @@ public class MaterializeBenchmarks
 /// <summary>The --side-by-side mode: in-process Stopwatch medians with a warm page cache, printed as JSON.</summary>
 internal static class SideBySide
 {
-    public static int Run(string dir)
+    public static int Run(string dir, bool reads = true, bool writes = true)
     {
         string big = BenchData.PathOf(dir, BenchData.Big);
         string many = BenchData.PathOf(dir, BenchData.Many);
@@ -182,6 +185,25 @@ internal static class SideBySide
         foreach (var p in new[] { big, many, resnet }) WarmPageCache(p);
 
         var cases = new JsonObject();
+        if (reads) ReadCases(big, many, resnet, cases);
+        if (writes) SideBySideWrites.Run(dir, big, many, cases);
+
+        var result = new JsonObject
+        {
+            ["runtime"] = RuntimeInformation.FrameworkDescription,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["processors"] = Environment.ProcessorCount,
+            ["server_gc"] = GCSettings.IsServerGC,
+            ["gc_latency_mode"] = GCSettings.LatencyMode.ToString(),
+            ["retain_vm"] = AppContext.GetData("System.GC.RetainVM")?.ToString() ?? "default",
+            ["cases"] = cases,
+        };
+        Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static void ReadCases(string big, string many, string resnet, JsonObject cases)
+    {
         cases["open_index_big"] = OpenIndexCase(big, warmup: 5, iterations: 31);
         cases["open_index_many"] = OpenIndexCase(many, warmup: 3, iterations: 15);
         cases["open_index_resnet18"] = OpenIndexCase(resnet, warmup: 5, iterations: 31);
@@ -198,19 +220,6 @@ internal static class SideBySide
         }
         Collect();
         cases["materialize_big"] = Case(() => BenchData.Materialize(big), warmup: 2, iterations: 9, bytes: new FileInfo(big).Length);
-
-        var result = new JsonObject
-        {
-            ["runtime"] = RuntimeInformation.FrameworkDescription,
-            ["os"] = RuntimeInformation.OSDescription,
-            ["processors"] = Environment.ProcessorCount,
-            ["server_gc"] = GCSettings.IsServerGC,
-            ["gc_latency_mode"] = GCSettings.LatencyMode.ToString(),
-            ["retain_vm"] = AppContext.GetData("System.GC.RetainVM")?.ToString() ?? "default",
-            ["cases"] = cases,
-        };
-        Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return 0;
     }
 
     private static JsonObject OpenIndexCase(string path, int warmup, int iterations)

@@ -4,5 +4,6 @@ using PtSharp.Cli.Commands;
 var root = new RootCommand("pt: read PyTorch .pt/.pth/.bin files (zip, legacy, TorchScript) without Python. Nothing in a file is ever executed.");
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,95 +1,177 @@
 using System.CommandLine;
+using System.Globalization;
 using PtSharp.Cli.Output;
-using PtSharp.Pickle;
+using PtSharp.Sharding;
+using PtSharp.Transforms;
 using Spectre.Console;
 
 namespace PtSharp.Cli.Commands;
 
-/// <summary><c>pt convert IN OUT.pt [--state-dict] [--key PATH] [--quiet]</c>: rewrite any readable file as a zip-format .pt.</summary>
+/// <summary>
+/// <c>pt convert IN OUT [--state-dict] [--key PATH] [--max-shard-size SIZE] [--strip-prefix P]... [--add-prefix P]
+/// [--rename RE=REPL]... [--include RE]... [--exclude RE]... [--dtype D] [--dtype-include RE]... [--no-verify] [--quiet]</c>:
+/// rewrite any readable checkpoint as a zip .pt or safetensors (by OUT's extension), whole or sharded.
+/// </summary>
 internal static class ConvertCommand
 {
     private const long ProgressThreshold = 100L << 20;
 
+    /// <summary>Everything <c>pt convert</c> can be asked to do besides IN and OUT.</summary>
+    internal sealed class Settings
+    {
+        public bool StateDict { get; init; }
+        public string? Key { get; init; }
+        public bool Quiet { get; init; }
+        public string? MaxShardSize { get; init; }
+        public IReadOnlyList<string> StripPrefix { get; init; } = [];
+        public string? AddPrefix { get; init; }
+        public IReadOnlyList<string> Rename { get; init; } = [];
+        public IReadOnlyList<string> Include { get; init; } = [];
+        public IReadOnlyList<string> Exclude { get; init; } = [];
+        public string? DType { get; init; }
+        public IReadOnlyList<string> DTypeInclude { get; init; } = [];
+        public bool NoVerify { get; init; }
+    }
+
     /// <summary>Creates the <c>convert</c> command.</summary>
     public static Command Create()
     {
-        var input = new Argument<string>("IN") { Description = "Any file pt can read: zip, legacy, legacy tar or TorchScript." };
-        var output = new Argument<string>("OUT") { Description = "The .pt file to write (zip format, as current torch.save writes it)." };
-        var stateDict = new Option<bool>("--state-dict") { Description = "Write only the state dict: a model's state_dict() keys for pickled and TorchScript modules, the model state dict of a checkpoint." };
-        var key = new Option<string?>("--key") { Description = "Write only this sub-object, a dotted path such as model_state_dict or optimizer.state." };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar." };
-        var command = new Command("convert", "Rewrite a file in the zip format that current torch loads (upgrade legacy files, export TorchScript weights, extract a checkpoint entry).")
+        var input = new Argument<string>("IN") { Description = "Any checkpoint pt can read: a .pt/.pth/.bin (zip, legacy, legacy tar, TorchScript), a .safetensors, a sharded checkpoint's *.index.json, or a folder holding one." };
+        var output = new Argument<string>("OUT") { Description = "The file to write: .safetensors for safetensors, anything else for a zip .pt as current torch.save writes it. With --max-shard-size, the base name of the shards (model.safetensors → model-00001-of-0000N.safetensors + model.safetensors.index.json)." };
+        var stateDict = new Option<bool>("--state-dict") { Description = "Write only the state dict: a model's state_dict() keys for pickled and TorchScript modules, the model state dict of a checkpoint. Implied by safetensors output, sharding, key surgery and --dtype." };
+        var key = new Option<string?>("--key") { Description = "Convert only this entry of a .pt, a dotted path such as model_state_dict or optimizer.state." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar and no summary (warnings still print)." };
+        var maxShard = new Option<string?>("--max-shard-size") { Description = "Split the output into shards of at most this size (2GB, 500MB, 1GiB, or bytes) with a Hugging Face index JSON." };
+        var strip = new Option<string[]>("--strip-prefix") { Description = "Remove this prefix from keys that have it (e.g. 'module.' left by DataParallel/DDP). Repeatable.", AllowMultipleArgumentsPerToken = false };
+        var add = new Option<string?>("--add-prefix") { Description = "Add this prefix to every key (applied last)." };
+        var rename = new Option<string[]>("--rename") { Description = "Rename keys with a .NET regular expression: 'REGEX=REPLACEMENT' ($1 for groups). Repeatable; applied in order after --strip-prefix." };
+        var include = new Option<string[]>("--include") { Description = "Keep only keys matching this regular expression (any of them when repeated). Matched against the input's key names." };
+        var exclude = new Option<string[]>("--exclude") { Description = "Drop keys matching this regular expression. Repeatable. Matched against the input's key names." };
+        var dtype = new Option<string?>("--dtype") { Description = "Cast floating tensors to bf16, fp16, fp32, fp8_e4m3fn or fp8_e5m2 (round-to-nearest-even, bit-identical to torch's .to(dtype)). Integer, bool and quantized tensors are left as they are." };
+        var dtypeInclude = new Option<string[]>("--dtype-include") { Description = "With --dtype, cast only keys matching this regular expression (e.g. keep norms in fp32). Repeatable. Matched against the output key names." };
+        var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
+        var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back.")
         {
-            input, output, stateDict, key, quiet,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             parse.GetValue(input)!,
             parse.GetValue(output)!,
-            parse.GetValue(stateDict),
-            parse.GetValue(key),
-            parse.GetValue(quiet)));
+            new Settings
+            {
+                StateDict = parse.GetValue(stateDict),
+                Key = parse.GetValue(key),
+                Quiet = parse.GetValue(quiet),
+                MaxShardSize = parse.GetValue(maxShard),
+                StripPrefix = parse.GetValue(strip) ?? [],
+                AddPrefix = parse.GetValue(add),
+                Rename = parse.GetValue(rename) ?? [],
+                Include = parse.GetValue(include) ?? [],
+                Exclude = parse.GetValue(exclude) ?? [],
+                DType = parse.GetValue(dtype),
+                DTypeInclude = parse.GetValue(dtypeInclude) ?? [],
+                NoVerify = parse.GetValue(noVerify),
+            }));
         return command;
     }
 
-    /// <summary>Converts <paramref name="inPath"/> to <paramref name="outPath"/>.</summary>
+    /// <summary>Converts <paramref name="inPath"/> to <paramref name="outPath"/> (the original options only).</summary>
     /// <returns>0 ok, 1 usage error, 2 unreadable input, 3 write failure (the previous output file is then unchanged).</returns>
     public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, bool stateDict, string? key, bool quiet)
+        => Run(stdout, stderr, inPath, outPath, new Settings { StateDict = stateDict, Key = key, Quiet = quiet });
+
+    /// <summary>Converts <paramref name="inPath"/> to <paramref name="outPath"/>.</summary>
+    /// <returns>0 ok, 1 usage error (bad option, missing --key entry, key collision), 2 unreadable input, 3 write failure (previous output files are then unchanged).</returns>
+    public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, Settings settings)
     {
-        if (!File.Exists(inPath)) return Fail(stderr, Directory.Exists(inPath) ? $"error: {inPath} is a directory, not a file" : $"error: no such file: {inPath}", ExitCodes.Unreadable);
+        if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
         if (Directory.Exists(outPath)) return Fail(stderr, $"error: {outPath} is a directory", ExitCodes.Usage);
-        PtFile file;
-        object? value;
+
+        ConvertOptions options;
         try
         {
-            file = PtFile.Open(inPath);
+            options = BuildOptions(settings);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            return Fail(stderr, "error: " + e.Message, ExitCodes.Usage);
+        }
+
+        bool writing = false;
+        options.OnWriteStart = _ => writing = true;
+        long inputSize = InputSize(inPath);
+        bool showProgress = !settings.Quiet && inputSize > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        ConvertReport report;
+        try
+        {
+            report = showProgress ? ConvertWithProgress(inPath, outPath, options, inputSize, () => writing = true) : CheckpointConverter.Convert(inPath, outPath, options);
         }
         catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail(stderr, $"error: cannot read {inPath}: {e.Message}", ExitCodes.Unreadable); }
-
-        using (file)
+        catch (KeyNotFoundException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Usage); }
+        catch (KeyCollisionException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Usage); }
+        catch (PtWriteException e) { return Fail(stderr, "error: cannot write " + outPath + ": " + e.Message, ExitCodes.WriteFailed); }
+        catch (ArgumentException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Usage); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try
-            {
-                value = file.Root;
-                if (key is not null && !file.TryGetPath(key, out value))
-                    return Fail(stderr, $"error: {inPath} has no entry '{key}' (top-level keys: {TopKeys(file.Root)})", ExitCodes.Usage);
-                if (stateDict || file.Format == PtFormat.TorchScript && key is null)
-                {
-                    if (file.Format == PtFormat.TorchScript && !stateDict)
-                        stderr.WriteLine("note: a TorchScript archive is written as its state dict (torch.load cannot read TorchScript objects)");
-                    var dict = new PyDict("collections.OrderedDict");
-                    foreach (var t in key is null ? file.StateDict : file.StateDictOf(value)) dict.Set(t.Name, t.Tensor.Detach());
-                    value = dict;
-                }
-            }
-            catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
+            return writing
+                ? Fail(stderr, $"error: cannot write {outPath}: {e.Message}", ExitCodes.WriteFailed)
+                : Fail(stderr, $"error: cannot read {inPath}: {e.Message}", ExitCodes.Unreadable);
+        }
+        catch (Exception e) { return Fail(stderr, $"internal error: {e.GetType().FullName}: {e.Message}", writing ? ExitCodes.WriteFailed : ExitCodes.Unreadable); }
 
-            long total = file.Storages.Sum(s => s.ByteLength);
-            bool showProgress = !quiet && total > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-            try
-            {
-                if (showProgress) WriteWithProgress(outPath, value, total);
-                else PtWriter.Save(outPath, value);
-            }
-            catch (PtWriteException e) { return Fail(stderr, "error: cannot write " + outPath + ": " + e.Message, ExitCodes.WriteFailed); }
-            catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail(stderr, $"error: cannot write {outPath}: {e.Message}", ExitCodes.WriteFailed); }
-            catch (Exception e) { return Fail(stderr, $"internal error: {e.GetType().FullName}: {e.Message}", ExitCodes.WriteFailed); }
-            if (!quiet) stderr.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length:N0} bytes)");
-            return ExitCodes.Ok;
+        Summarize(stderr, report, settings.Quiet);
+        return ExitCodes.Ok;
+    }
+
+    private static ConvertOptions BuildOptions(Settings s)
+    {
+        var o = new ConvertOptions { Key = s.Key, StateDictOnly = s.StateDict, Verify = !s.NoVerify };
+        if (s.MaxShardSize is not null) o.MaxShardSize = CheckpointWriter.ParseSize(s.MaxShardSize);
+        foreach (var p in s.StripPrefix) o.Keys.StripPrefixes.Add(p);
+        o.Keys.AddPrefix = s.AddPrefix;
+        foreach (var r in s.Rename) o.Keys.Renames.Add(KeyTransform.ParseRename(r));
+        foreach (var p in s.Include) o.Keys.Include.Add(p);
+        foreach (var p in s.Exclude) o.Keys.Exclude.Add(p);
+        if (s.DType is not null)
+        {
+            if (!DTypeCast.TryParseTarget(s.DType, out var target))
+                throw new ArgumentException($"--dtype '{s.DType}' is not one of bf16, fp16, fp32, fp8_e4m3fn, fp8_e5m2");
+            o.DType = target;
+        }
+        else if (s.DTypeInclude.Count > 0) throw new ArgumentException("--dtype-include needs --dtype");
+        foreach (var p in s.DTypeInclude) o.DTypeInclude.Add(p);
+        // Validate patterns now, so a typo is a usage error before anything is read.
+        foreach (var p in o.Keys.Include.Concat(o.Keys.Exclude).Concat(o.DTypeInclude)) _ = new System.Text.RegularExpressions.Regex(p);
+        foreach (var r in o.Keys.Renames) _ = new System.Text.RegularExpressions.Regex(r.Pattern);
+        return o;
+    }
+
+    private static long InputSize(string path)
+    {
+        try
+        {
+            return Directory.Exists(path) ? Directory.GetFiles(path).Sum(f => new FileInfo(f).Length) : new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
         }
     }
 
-    private static void WriteWithProgress(string outPath, object? value, long total)
+    private static ConvertReport ConvertWithProgress(string inPath, string outPath, ConvertOptions options, long estimate, Action started)
     {
+        ConvertReport? report = null;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         console.Progress().AutoClear(true).Start(ctx =>
         {
-            var task = ctx.AddTask($"writing {Path.GetFileName(outPath)}", maxValue: total);
-            PtWriter.Save(outPath, value, new PtSaveOptions { Progress = new Progress(task) });
+            var task = ctx.AddTask($"writing {Path.GetFileName(outPath)}", maxValue: Math.Max(1, estimate));
+            options.Progress = new Progress(task);
+            options.OnWriteStart = total => { started(); task.MaxValue = Math.Max(1, total); };
+            report = CheckpointConverter.Convert(inPath, outPath, options);
         });
+        return report!;
     }
 
     /// <summary>Synchronous progress sink (System.Progress posts to a thread pool, which would lag the bar).</summary>
@@ -98,11 +180,38 @@ internal static class ConvertCommand
         public void Report(long value) => task.Value = value;
     }
 
-    private static string TopKeys(object? root) => root is PyDict d
-        ? string.Join(", ", d.Keys.Take(12).Select(k => ModuleKey(k)))
-        : "none; the top-level object is not a dict";
-
-    private static string ModuleKey(object? k) => k?.ToString() ?? "None";
+    private static void Summarize(TextWriter stderr, ConvertReport r, bool quiet)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var w in r.Warnings) stderr.WriteLine(Display.OneLine("warning: " + w));
+        if (r.OtherValues.Count > 0)
+        {
+            string why = r.OutputFormat.IsSafetensors() ? "safetensors holds tensors only" : "only the state dict is written";
+            stderr.WriteLine(Display.OneLine($"not written ({why}): {r.OtherValues.Count} value{(r.OtherValues.Count == 1 ? "" : "s")} outside the state dict"));
+            foreach (var v in r.OtherValues.Take(20)) stderr.WriteLine("  " + Display.OneLine($"{(v.Path.Length == 0 ? "(root)" : v.Path)}: {v.Description}"));
+            if (r.OtherValues.Count > 20) stderr.WriteLine($"  ... and {r.OtherValues.Count - 20} more");
+        }
+        if (quiet) { stderr.Flush(); return; }
+        foreach (var n in r.Notes) stderr.WriteLine(Display.OneLine("note: " + n));
+        foreach (var rule in r.KeyRules.Where(k => k.Touched > 0))
+            stderr.WriteLine(Display.OneLine($"{rule.Rule}: {rule.Touched.ToString("N0", inv)} key{(rule.Touched == 1 ? "" : "s")}"));
+        if (r.Cast is { } cast)
+        {
+            var reasons = cast.Untouched.GroupBy(u => u.Reason).Select(g => $"{g.Count()} {g.Key}");
+            stderr.WriteLine(Display.OneLine($"cast {cast.Cast.Count.ToString("N0", inv)} tensor{(cast.Cast.Count == 1 ? "" : "s")}" +
+                (cast.Untouched.Count > 0 ? $"; left {cast.Untouched.Count.ToString("N0", inv)} as they were ({string.Join(", ", reasons)})" : "")));
+        }
+        foreach (var (alias, kept) in r.Aliases.Take(20))
+            stderr.WriteLine(Display.OneLine($"'{alias}' shares '{kept}': written once, alias recorded in __metadata__"));
+        if (r.Aliases.Count > 20) stderr.WriteLine($"... and {r.Aliases.Count - 20} more aliases");
+        string verified = r.Verified ? ", verified" : "";
+        if (r.IndexPath is not null)
+            stderr.WriteLine(Display.OneLine($"wrote {r.Files.Count} shards and {r.IndexPath} ({r.TensorCount.ToString("N0", inv)} tensors, {r.Bytes.ToString("N0", inv)} bytes of data{verified})"));
+        else
+            foreach (var f in r.Files)
+                stderr.WriteLine(Display.OneLine($"wrote {f} ({new FileInfo(f).Length.ToString("N0", inv)} bytes, {r.TensorCount.ToString("N0", inv)} tensors{verified})"));
+        stderr.Flush();
+    }
 
     private static int Fail(TextWriter stderr, string message, int code)
     {

@@ -151,6 +151,15 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
         switch (o)
         {
             case long l: n = new(true, l, 0); return true;
+            case int i: n = new(true, i, 0); return true; // keys built in .NET (e.g. optimizer state 0..n)
+            case short s: n = new(true, s, 0); return true;
+            case sbyte sb: n = new(true, sb, 0); return true;
+            case byte by: n = new(true, by, 0); return true;
+            case ushort us: n = new(true, us, 0); return true;
+            case uint ui: n = new(true, ui, 0); return true;
+            case ulong ul: n = new(true, ul, 0); return true;
+            case float f when float.IsInteger(f) && Math.Abs(f) < 9.2e18f: n = new(true, new BigInteger(f), 0); return true;
+            case float f: n = new(false, 0, f); return true;
             case BigInteger b: n = new(true, b, 0); return true;
             case bool f: n = new(true, f ? 1 : 0, 0); return true;
             case double d when double.IsInteger(d) && Math.Abs(d) < 9.2e18: n = new(true, new BigInteger(d), 0); return true;

@@ -19,6 +19,9 @@ public static class PtWriter
         ArgumentNullException.ThrowIfNull(path);
         options ??= new PtSaveOptions();
         string full = System.IO.Path.GetFullPath(path);
+        // Write through a symbolic link (as torch.save does), not over it.
+        if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            full = target.FullName;
         string archive = options.ArchiveName ?? ArchiveNameFor(full);
         var plan = Prepare(root);
         string dir = System.IO.Path.GetDirectoryName(full)!;
@@ -30,6 +33,8 @@ public static class PtWriter
                 WriteArchive(stream, archive, plan, options);
                 stream.Flush(flushToDisk: true);
             }
+            if (!OperatingSystem.IsWindows() && File.Exists(full))
+                File.SetUnixFileMode(temp, File.GetUnixFileMode(full)); // keep the replaced file's permissions
             File.Move(temp, full, overwrite: true);
         }
         catch

@@ -13,6 +13,7 @@ no safetensors library (there is no Debian package of it). Prints one JSON objec
 Each direction: 1 warm-up + N timed iterations (default 3), median; the output is removed and os.sync() flushes
 dirty pages between iterations, outside the timed region, so one iteration's write-back does not slow the next.
 torch.set_num_threads(1) as in bench/torch_timings.py (both directions are single-threaded in torch anyway).
+For context also: load_only (torch.load alone) and write_only (writing the loaded tensors' 1 GiB to a file).
 """
 import gc
 import json
@@ -73,6 +74,21 @@ def st_to_pt(src, dst):
     return len(header)
 
 
+def load_only(src, dst):
+    sd = torch.load(src, map_location="cpu")
+    return len(sd)
+
+
+def write_only_factory(sd):
+    """Writes the tensor bytes of an already loaded state dict: the write half of pt_to_st, for context."""
+    def write_only(src, dst):
+        with open(dst, "wb") as f:
+            for t in sd.values():
+                f.write(memoryview(t.contiguous().view(-1).view(torch.uint8).numpy()))
+        return len(sd)
+    return write_only
+
+
 def timed(fn, src, dst, loops):
     def reset():
         if os.path.exists(dst):
@@ -106,6 +122,10 @@ def main(argv):
     out["cases"]["pt_to_st"] = timed(pt_to_st, big, st, loops)
     pt_to_st(big, st)
     out["cases"]["st_to_pt"] = timed(st_to_pt, st, back, loops)
+    out["cases"]["load_only"] = timed(load_only, big, back, loops)
+    sd = torch.load(big, map_location="cpu")
+    out["cases"]["write_only"] = timed(write_only_factory(sd), big, back, loops)
+    del sd
     for p in (st, back):
         if os.path.exists(p):
             os.remove(p)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.MemoryMappedFiles;
 using PtSharp.IO;
 using PtSharp.Transforms;
 
@@ -18,7 +19,7 @@ public static partial class SafetensorsWriter
         private readonly string _path;
         private readonly SafetensorsPlan _plan;
         private readonly List<Piece> _pieces;
-        private readonly MappedFile _map;
+        private readonly SharedMapping _map;
         private readonly SemaphoreSlim _written = new(0);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _worker;
@@ -29,7 +30,7 @@ public static partial class SafetensorsWriter
             _path = path;
             _plan = plan;
             _pieces = pieces;
-            _map = new MappedFile(path);
+            _map = new SharedMapping(path);
             if (_map.Length != plan.FileLength)
             {
                 _map.Dispose();
@@ -125,30 +126,65 @@ public static partial class SafetensorsWriter
 
         private ReadOnlySpan<byte> Written(long offset, int length) => new(_map.Pointer + offset, length);
 
+        /// <summary>Parses the header of the written file with the strict reader's rules and compares it with the plan.</summary>
         private void CheckHeader()
         {
-            SafetensorsFile written;
-            try { written = SafetensorsFile.Open(_path); }
+            SafetensorsHeader header;
+            try { header = SafetensorsHeader.Parse(new ByteWindow(_map, 0, _map.Length), new SafetensorsReadOptions()); }
             catch (PtFormatException e) { throw new PtWriteException($"verification failed: the written file does not read back as safetensors: {e.Message}"); }
-            using (written)
+            if (header.Entries.Count != _plan.Items.Count)
+                throw new PtWriteException($"verification failed: {header.Entries.Count} tensors read back, {_plan.Items.Count} written");
+            for (int i = 0; i < _plan.Items.Count; i++)
             {
-                if (written.Entries.Count != _plan.Items.Count)
-                    throw new PtWriteException($"verification failed: {written.Entries.Count} tensors read back, {_plan.Items.Count} written");
-                for (int i = 0; i < _plan.Items.Count; i++)
-                {
-                    var item = _plan.Items[i];
-                    var entry = written.Entries[i];
-                    if (entry.Name != item.Name || entry.DType != item.DType || entry.Begin != item.Begin || entry.End != item.End
-                        || !entry.Shape.SequenceEqual(item.Shape) || entry.Tensor is not { } back
-                        || back.DType != item.Tensor.DType || !back.ShapeArray.AsSpan().SequenceEqual(item.Tensor.ShapeArray))
-                        throw new PtWriteException($"verification failed: '{item.Name}' reads back as {entry}", item.Name);
-                }
-                if (written.Metadata.Count != _plan.Metadata.Count || _plan.Metadata.Any(kv => !written.Metadata.TryGetValue(kv.Key, out var v) || v != kv.Value))
-                    throw new PtWriteException("verification failed: __metadata__ differs after reading back");
-                foreach (var (alias, kept) in _plan.Aliases)
-                    if (!written.Aliases.TryGetValue(alias, out var k) || k != kept)
-                        throw new PtWriteException($"verification failed: alias '{alias}' of '{kept}' is not recorded after reading back", alias);
+                var item = _plan.Items[i];
+                var entry = header.Entries[i];
+                if (entry.Name != item.Name || entry.DType != item.DType || entry.Begin != item.Begin || entry.End != item.End
+                    || !entry.Shape.AsSpan().SequenceEqual(item.Shape) || entry.DType.ToTorch() != item.Tensor.DType)
+                    throw new PtWriteException($"verification failed: '{item.Name}' reads back as {entry.DType.Name()}[{string.Join(", ", entry.Shape)}] at [{entry.Begin}, {entry.End})", item.Name);
             }
+            if (header.Metadata.Count != _plan.Metadata.Count || _plan.Metadata.Any(kv => !header.Metadata.TryGetValue(kv.Key, out var v) || v != kv.Value))
+                throw new PtWriteException("verification failed: __metadata__ differs after reading back");
+            var names = header.Entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var (alias, kept) in _plan.Aliases)
+                if (names.Contains(alias) || !names.Contains(kept))
+                    throw new PtWriteException($"verification failed: alias '{alias}' of '{kept}' does not read back as an alias", alias);
+        }
+    }
+
+    /// <summary>
+    /// A read-only mapping of a file another handle is still writing (shared for reading and writing, which
+    /// Windows requires for a second handle; on Unix sharing modes are advisory).
+    /// </summary>
+    private sealed unsafe class SharedMapping : IByteSource
+    {
+        private readonly MemoryMappedFile _file;
+        private readonly MemoryMappedViewAccessor _view;
+        private byte* _pointer;
+
+        public SharedMapping(string path)
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            Length = stream.Length;
+            _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            _pointer = p + _view.PointerOffset;
+        }
+
+        public long Length { get; }
+
+        public byte* Pointer => _pointer;
+
+        public void Dispose()
+        {
+            if (_pointer != null)
+            {
+                _pointer = null;
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+            _view.Dispose();
+            _file.Dispose();
         }
     }
 }

@@ -55,7 +55,14 @@ public static class KeyTransform
                 var (rule, regex) = renames[i];
                 if (!IsMatch(regex, name, "--rename")) continue;
                 renameHits[i]++;
-                name = regex.Replace(name, rule.Replacement);
+                try
+                {
+                    name = regex.Replace(name, rule.Replacement);
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    throw new ArgumentException($"--rename '{rule.Pattern}' took longer than {MatchTimeout.TotalSeconds:0} s on key '{name}'; simplify the pattern");
+                }
             }
             if (!string.IsNullOrEmpty(options.AddPrefix)) { name = options.AddPrefix + name; addHits++; }
             kept.Add((nt.Name, name, nt.Tensor));

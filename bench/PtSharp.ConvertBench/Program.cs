@@ -9,7 +9,6 @@
 //   st_to_pt            model.safetensors -> back.pt     (verified, flushed)
 //   pt_to_st_noverify   the same without verification (for context)
 //   st_to_pt_noverify
-//   write_floor         the tensor bytes written from the mapped source to a file, nothing else (context)
 // Allocation: GC.GetTotalAllocatedBytes(precise: true) around one conversion (every thread), after the warm-up.
 
 using System.Diagnostics;
@@ -31,13 +30,6 @@ cases["st_to_pt"] = Time(st, back, verify: true);
 cases["pt_to_st_noverify"] = Time(big, st, verify: false);
 CheckpointConverter.Convert(big, st, new ConvertOptions());
 cases["st_to_pt_noverify"] = Time(st, back, verify: false);
-cases["write_floor"] = TimeAction(back, () =>
-{
-    // The floor for any writer: the 1 GiB of tensor bytes written from the mapped source to a new file, nothing else.
-    using var f = PtSharp.PtFile.Open(big);
-    using var o = new FileStream(back, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-    foreach (var storage in f.Storages) o.Write(storage.Bytes);
-});
 foreach (var p in new[] { st, back }) if (File.Exists(p)) File.Delete(p);
 
 var result = new JsonObject
@@ -50,22 +42,6 @@ var result = new JsonObject
 };
 Console.WriteLine(result.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 return 0;
-
-JsonObject TimeAction(string output, Action action)
-{
-    var times = new List<double>();
-    for (int i = 0; i <= loops; i++)
-    {
-        if (File.Exists(output)) File.Delete(output);
-        using (var p = Process.Start("sync")) p!.WaitForExit();
-        GC.Collect();
-        var sw = Stopwatch.StartNew();
-        action();
-        if (i > 0) times.Add(sw.Elapsed.TotalSeconds);
-    }
-    times.Sort();
-    return new JsonObject { ["median_s"] = times[times.Count / 2], ["min_s"] = times[0], ["max_s"] = times[^1], ["loops"] = loops };
-}
 
 JsonObject Time(string input, string output, bool verify)
 {

@@ -221,7 +221,7 @@ public static class CheckpointWriter
 
     internal static void WriteTextAtomically(string path, string text, bool flush)
     {
-        string full = System.IO.Path.GetFullPath(path);
+        string full = SafetensorsWriter.ReplaceTarget(path);
         string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -230,6 +230,7 @@ public static class CheckpointWriter
                 s.Write(Encoding.UTF8.GetBytes(text));
                 s.Flush(flush);
             }
+            SafetensorsWriter.KeepPermissions(temp, full);
             File.Move(temp, full, overwrite: true);
         }
         catch

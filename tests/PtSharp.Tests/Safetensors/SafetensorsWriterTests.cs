@@ -193,6 +193,21 @@ public sealed class SafetensorsWriterTests : IDisposable
     }
 
     [Fact]
+    public void Saving_through_a_symbolic_link_replaces_its_target_and_keeps_permissions()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var target = Out("real.safetensors");
+        File.WriteAllText(target, "old");
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var link = Out("link.safetensors");
+        File.CreateSymbolicLink(link, target);
+        SafetensorsWriter.Save(link, [T("x", PtTensor.Scalar(1f))]);
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+        using (var st = SafetensorsFile.Open(target)) Assert.Single(st.Entries);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(target));
+    }
+
+    [Fact]
     public void A_missing_target_folder_fails_with_io_and_leaves_nothing() =>
         Assert.ThrowsAny<IOException>(() => SafetensorsWriter.Save(Path.Combine(_dir.FullName, "nope", "x.safetensors"), [T("x", PtTensor.Scalar(1f))]));
 

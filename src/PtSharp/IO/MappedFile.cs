@@ -12,9 +12,11 @@ internal sealed unsafe class MappedFile : IByteSource
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _pointer;
 
-    public MappedFile(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="share">Sharing for other handles; <see cref="FileShare.ReadWrite"/> maps a file another handle is still writing.</param>
+    public MappedFile(string path, FileShare share = FileShare.Read)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, share, 1, FileOptions.None);
         Length = stream.Length;
         if (Length == 0) return;
         _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);

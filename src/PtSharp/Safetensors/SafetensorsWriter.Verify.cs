@@ -19,7 +19,7 @@ public static partial class SafetensorsWriter
         private readonly string _path;
         private readonly SafetensorsPlan _plan;
         private readonly List<Piece> _pieces;
-        private readonly SharedMapping _map;
+        private readonly MappedFile _map;
         private readonly SemaphoreSlim _written = new(0);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _worker;
@@ -30,7 +30,7 @@ public static partial class SafetensorsWriter
             _path = path;
             _plan = plan;
             _pieces = pieces;
-            _map = new SharedMapping(path);
+            _map = new MappedFile(path, FileShare.ReadWrite | FileShare.Delete);
             if (_map.Length != plan.FileLength)
             {
                 _map.Dispose();
@@ -148,43 +148,6 @@ public static partial class SafetensorsWriter
             foreach (var (alias, kept) in _plan.Aliases)
                 if (names.Contains(alias) || !names.Contains(kept))
                     throw new PtWriteException($"verification failed: alias '{alias}' of '{kept}' does not read back as an alias", alias);
-        }
-    }
-
-    /// <summary>
-    /// A read-only mapping of a file another handle is still writing (shared for reading and writing, which
-    /// Windows requires for a second handle; on Unix sharing modes are advisory).
-    /// </summary>
-    private sealed unsafe class SharedMapping : IByteSource
-    {
-        private readonly MemoryMappedFile _file;
-        private readonly MemoryMappedViewAccessor _view;
-        private byte* _pointer;
-
-        public SharedMapping(string path)
-        {
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
-            Length = stream.Length;
-            _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* p = null;
-            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _pointer = p + _view.PointerOffset;
-        }
-
-        public long Length { get; }
-
-        public byte* Pointer => _pointer;
-
-        public void Dispose()
-        {
-            if (_pointer != null)
-            {
-                _pointer = null;
-                _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            }
-            _view.Dispose();
-            _file.Dispose();
         }
     }
 }

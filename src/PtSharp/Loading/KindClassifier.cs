@@ -18,10 +18,18 @@ internal static class KindClassifier
     /// A mapping that <c>nn.Module.state_dict()</c> made (an OrderedDict carrying <c>_metadata</c>; quantized modules
     /// put tuples and dtypes in it too), or any non-empty mapping from string keys to tensors (None allowed).
     /// </summary>
-    public static bool IsStateDict(PyDict d) =>
-        d.Count > 0 && d.Keys.All(k => k is string) &&
-        (d.Attributes is { } a && a.ContainsKey("_metadata") && d.Values.Any(v => v is PtTensor)
-         || d.Values.All(v => v is PtTensor or null) && d.Values.Any(v => v is PtTensor));
+    public static bool IsStateDict(PyDict d)
+    {
+        if (d.Count == 0) return false;
+        bool anyTensor = false, onlyTensorsOrNone = true;
+        foreach (var kv in d.ItemSpan)
+        {
+            if (kv.Key is not string) return false;
+            if (kv.Value is PtTensor) anyTensor = true;
+            else if (kv.Value is not null) onlyTensorsOrNone = false;
+        }
+        return anyTensor && (onlyTensorsOrNone || d.Attributes is { } a && a.ContainsKey("_metadata"));
+    }
 
     private static bool HoldsWeights(object? v) => v switch
     {

@@ -42,14 +42,14 @@ public sealed partial class PtFile
         bool big = ByteOrder == "big";
 
         bool torchScript = zip.TryGetEntry(P("constants.pkl"), out var constantsPkl);
-        var storages = new Dictionary<string, PtStorage>(StringComparer.Ordinal);
-        var (root, protocol, globals) = RunPickle(zip, dataPkl, new ZipStorageResolver(zip, P("data/"), big, Options, storages));
-        var allStorages = storages.Values.ToList();
+        var data = new ZipStorageResolver(zip, P("data/"), big, Options);
+        var (root, protocol, globals) = RunPickle(zip, dataPkl, data);
+        var allStorages = data.Storages;
         if (torchScript)
         {
-            var constantStorages = new Dictionary<string, PtStorage>(StringComparer.Ordinal);
-            (Constants, _, _) = RunPickle(zip, constantsPkl, new ZipStorageResolver(zip, P("constants/"), big, Options, constantStorages));
-            allStorages.AddRange(constantStorages.Values);
+            var constants = new ZipStorageResolver(zip, P("constants/"), big, Options);
+            (Constants, _, _) = RunPickle(zip, constantsPkl, constants);
+            allStorages.AddRange(constants.Storages);
         }
         SetResult(torchScript ? PtFormat.TorchScript : PtFormat.Zip, root, protocol, globals, allStorages);
     }

@@ -180,7 +180,7 @@ public sealed partial class PtFile : IDisposable
         Root = root;
         PickleProtocol = protocol;
         Globals = globals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        Storages = storages.ToList();
+        Storages = storages as List<PtStorage> ?? storages.ToList();
         Kind = format == PtFormat.TorchScript ? PtKind.TorchScript : KindClassifier.Classify(root);
     }
 

@@ -46,21 +46,17 @@ internal sealed partial class PickleMachine
     private void MemoPut(long index, long at)
     {
         var v = Peek(at);
-        if (index >= 0 && index < _memoDense.Count)
-        {
-            _memoDense[(int)index] = v;
-        }
-        else if (index == _memoDense.Count && (_memoSparse is null || !_memoSparse.ContainsKey(index)))
+        if (index == _memoDenseCount && (_memoSparseIds is null || !_memoSparseIds.Contains(index)))
         {
             CountMemoEntry(at);
-            _memoDense.Add(v);
+            _memoDenseCount++;
         }
-        else
+        else if (index < 0 || index > _memoDenseCount)
         {
-            _memoSparse ??= new();
-            if (!_memoSparse.ContainsKey(index)) CountMemoEntry(at);
-            _memoSparse[index] = v;
+            _memoSparseIds ??= new();
+            if (_memoSparseIds.Add(index)) CountMemoEntry(at);
         }
+        if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
     }
 
     private void CountMemoEntry(long at)
@@ -71,11 +67,7 @@ internal sealed partial class PickleMachine
 
     private void MemoGet(long index, long at)
     {
-        object? v = null;
-        bool found = index >= 0 && index < _memoDense.Count;
-        if (found) v = _memoDense[(int)index];
-        else if (_memoSparse is not null && _memoSparse.TryGetValue(index, out v)) found = true;
-        if (!found) Fail($"memo entry {index} was never stored", at);
+        if (!_memoValues.TryGetValue(index, out var v)) Fail($"memo entry {index} was never stored", at);
         Push(v, at);
     }
 
@@ -105,7 +97,9 @@ internal sealed partial class PickleMachine
             _ => null!,
         };
         if (dict is null) Fail($"SETITEM on {Describe(target)}, which is not a dict", at);
-        for (int i = 0; i < items.Length; i += 2) dict.Set(CheckKey(items[i], at), items[i + 1]);
+        for (int i = 0; i < items.Length; i += 2) CheckKey(items[i], at);
+        dict.SetMany(items);
+        _deferredDicts.Add(dict);
     }
 
     internal static string Describe(object? v) => v switch

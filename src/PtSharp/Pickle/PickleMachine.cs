@@ -20,10 +20,14 @@ internal sealed unsafe partial class PickleMachine
     private readonly PickleLimits _limits;
     private readonly List<object?> _stack = new(64);
     private readonly List<int> _marks = new(16);
-    // Picklers number memo entries 0, 1, 2, ...: a list holds those densely; other ids go to a dictionary.
-    private readonly List<object?> _memoDense = new(64);
-    private Dictionary<long, object?>? _memoSparse;
+    // Which memo ids exist: picklers number them 0, 1, 2, ... (a count covers those), other ids go to a set.
+    private long _memoDenseCount;
+    private HashSet<long>? _memoSparseIds;
     private int _memoCount;
+    // Values of the entries the program reads back (all entries when the pre-pass could not tell which).
+    private readonly MemoUsage? _memoFetched;
+    private readonly Dictionary<long, object?> _memoValues = new();
+    private readonly List<PyDict> _deferredDicts = [];
     private long _pos;
     private long _frameEnd = -1;
 
@@ -34,6 +38,7 @@ internal sealed unsafe partial class PickleMachine
         _host = host;
         _limits = limits;
         _pos = start;
+        _memoFetched = MemoUsage.Scan(input, start);
         host.Begin(input.Length - start);
     }
 
@@ -53,6 +58,7 @@ internal sealed unsafe partial class PickleMachine
             if (op == PickleOpcode.Stop)
             {
                 if (_stack.Count == 0) Fail("STOP with an empty stack", at);
+                foreach (var d in _deferredDicts) _ = d.Count; // index what SETITEMS appended, while the load can still fail
                 return _stack[^1];
             }
             Step(op, at);
@@ -130,7 +136,9 @@ internal sealed unsafe partial class PickleMachine
                     var items = PopMark(at);
                     if (items.Length % 2 != 0) Fail("DICT with an odd number of items", at);
                     var d = new PyDict();
-                    for (int i = 0; i < items.Length; i += 2) d.Set(CheckKey(items[i], at), items[i + 1]);
+                    for (int i = 0; i < items.Length; i += 2) CheckKey(items[i], at);
+                    d.SetMany(items);
+                    _deferredDicts.Add(d);
                     Push(d, at);
                     break;
                 }

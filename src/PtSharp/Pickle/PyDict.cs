@@ -13,6 +13,10 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     // Created on first insert: torch pickles an empty OrderedDict (backward hooks) with every tensor.
     private List<KeyValuePair<object?, object?>>? _items;
     private Dictionary<object, int>? _index;
+    // Items [_indexed, Count) were appended by the unpickler without a lookup; the index (and Python's "a repeated
+    // key keeps its first position and takes the last value") is applied to them in one pass, at full size, before
+    // anything reads the dict. A state dict's index is then built once instead of through every doubling.
+    private int _indexed;
 
     /// <summary>Creates an empty dict.</summary>
     /// <param name="className">Python class for dict subclasses, e.g. <c>collections.OrderedDict</c>; <see langword="null"/> for <c>dict</c>.</param>
@@ -28,13 +32,13 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     public PyDict? Attributes { get; set; }
 
     /// <summary>Number of items.</summary>
-    public int Count => _items?.Count ?? 0;
+    public int Count => Indexed()?.Count ?? 0;
 
     /// <summary>Keys in insertion order.</summary>
-    public IEnumerable<object?> Keys => (_items ?? []).Select(p => p.Key);
+    public IEnumerable<object?> Keys => (Indexed() ?? []).Select(p => p.Key);
 
     /// <summary>Values in insertion order.</summary>
-    public IEnumerable<object?> Values => (_items ?? []).Select(p => p.Value);
+    public IEnumerable<object?> Values => (Indexed() ?? []).Select(p => p.Value);
 
     /// <summary>Gets or sets the value of a key. Getting a missing key throws <see cref="KeyNotFoundException"/>.</summary>
     public object? this[object? key]
@@ -46,30 +50,67 @@ public sealed class PyDict : IEnumerable<KeyValuePair<object?, object?>>
     /// <summary>Looks a key up (Python equality for strings, ints, floats, bools, None and tuples of those).</summary>
     public bool TryGetValue(object? key, out object? value)
     {
-        if (_index is not null && _index.TryGetValue(Wrap(key), out int i)) { value = _items![i].Value; return true; }
+        var items = Indexed();
+        if (_index is not null && _index.TryGetValue(Wrap(key), out int i)) { value = items![i].Value; return true; }
         value = null;
         return false;
     }
 
     /// <summary>True when the key is present.</summary>
-    public bool ContainsKey(object? key) => _index is not null && _index.ContainsKey(Wrap(key));
+    public bool ContainsKey(object? key)
+    {
+        Indexed();
+        return _index is not null && _index.ContainsKey(Wrap(key));
+    }
 
     /// <summary>Sets a key, appending it when new.</summary>
     public void Set(object? key, object? value)
     {
-        var k = Wrap(key);
-        _items ??= [];
+        var items = Indexed() ?? (_items = []);
         _index ??= new(PyKeyComparer.Instance);
-        if (_index.TryGetValue(k, out int i)) _items[i] = new(_items[i].Key, value);
-        else { _index[k] = _items.Count; _items.Add(new(key, value)); }
+        ref int slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_index, Wrap(key), out bool exists);
+        if (exists) items[slot] = new(items[slot].Key, value);
+        else { slot = items.Count; items.Add(new(key, value)); }
+        _indexed = items.Count;
     }
 
     /// <summary>Adds or replaces a key (enables collection initialisers).</summary>
     public void Add(object? key, object? value) => Set(key, value);
 
+    /// <summary>Appends key/value pairs (<paramref name="pairs"/> alternates keys and values) as repeated <see cref="Set"/> calls would, deferring the lookups.</summary>
+    internal void SetMany(ReadOnlySpan<object?> pairs)
+    {
+        _items ??= new(pairs.Length / 2);
+        for (int i = 0; i + 1 < pairs.Length; i += 2) _items.Add(new(pairs[i], pairs[i + 1]));
+    }
+
+    /// <summary>The items in order, for loops inside the library that must not allocate enumerators.</summary>
+    internal ReadOnlySpan<KeyValuePair<object?, object?>> ItemSpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Indexed());
+
     /// <inheritdoc/>
-    public IEnumerator<KeyValuePair<object?, object?>> GetEnumerator() => (_items ?? []).GetEnumerator();
+    public IEnumerator<KeyValuePair<object?, object?>> GetEnumerator() => (Indexed() ?? []).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Indexes items appended by <see cref="SetMany"/>, merging repeated keys, and returns the item list.</summary>
+    private List<KeyValuePair<object?, object?>>? Indexed()
+    {
+        var items = _items;
+        if (items is null || _indexed == items.Count) return items;
+        if (_index is null) _index = new(items.Count, PyKeyComparer.Instance);
+        else _index.EnsureCapacity(items.Count);
+        int write = _indexed;
+        for (int read = _indexed; read < items.Count; read++)
+        {
+            var item = items[read];
+            ref int slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_index, Wrap(item.Key), out bool exists);
+            if (exists) { items[slot] = new(items[slot].Key, item.Value); continue; }
+            slot = write;
+            items[write++] = item;
+        }
+        items.RemoveRange(write, items.Count - write);
+        _indexed = write;
+        return items;
+    }
 
     private static object Wrap(object? key) => key ?? NoneKey.Instance;
 
@@ -104,11 +145,11 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
     {
         if (ReferenceEquals(x, y)) return true;
         if (x is null || y is null) return false;
+        if (x is string xs) return y is string ys && string.Equals(xs, ys, StringComparison.Ordinal); // most keys
         if (depth > MaxDepth) return false;
         if (TryNumber(x, out var a) && TryNumber(y, out var b)) return a.Same(b);
         return (x, y) switch
         {
-            (string s, string t) => string.Equals(s, t, StringComparison.Ordinal),
             (byte[] s, byte[] t) => s.AsSpan().SequenceEqual(t),
             (PyTuple s, PyTuple t) => s.Count == t.Count && Enumerable.Range(0, s.Count).All(i => Eq(s[i], t[i], depth + 1)),
             (PyGlobal s, PyGlobal t) => s.Equals(t),
@@ -120,10 +161,10 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
     {
         if (--budget < 0)
             throw new PtFormatException(PtErrorKind.LimitExceeded, $"a dict key holds more than {MaxKeyValues} values (nested tuples); such keys are refused");
+        if (obj is string str) return StringComparer.Ordinal.GetHashCode(str); // most keys
         if (TryNumber(obj, out var n)) return n.IsInteger ? n.Integer.GetHashCode() : n.Float.GetHashCode();
         switch (obj)
         {
-            case string s: return StringComparer.Ordinal.GetHashCode(s);
             case byte[] b: { var h = new HashCode(); h.AddBytes(b); return h.ToHashCode(); }
             case PyTuple t:
                 {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using PtSharp.IO;
 using PtSharp.Transforms;
 
 namespace PtSharp.Safetensors;
@@ -135,26 +136,5 @@ public static partial class SafetensorsWriter
             for (long at = 0; at < piece.Length; at += Page) sink += p[at];
         }
         GC.KeepAlive(sink);
-    }
-
-    /// <summary>
-    /// Starts flushing while the file is still being written, one flush at a time every <see cref="Every"/> bytes,
-    /// so the disk works while the next pieces are copied and the final flush has little left to do.
-    /// </summary>
-    private sealed class BackgroundFlush(SafeFileHandle handle)
-    {
-        private const long Every = 128L << 20;
-        private Task _running = Task.CompletedTask;
-        private long _next = Every;
-
-        public void Written(long total)
-        {
-            if (total < _next || !_running.IsCompleted) return;
-            _running.GetAwaiter().GetResult(); // surface a failed flush
-            _next = total + Every;
-            _running = Task.Run(() => RandomAccess.FlushToDisk(handle));
-        }
-
-        public void Drain() => _running.GetAwaiter().GetResult();
     }
 }

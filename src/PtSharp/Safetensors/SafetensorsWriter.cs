@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using PtSharp.IO;
 using PtSharp.Transforms;
 
 namespace PtSharp.Safetensors;

@@ -63,24 +63,31 @@ internal sealed partial class TorchPickleHost
 
     private PtTensor Dense(object? storageArg, DType? dtype, object? offsetArg, object? sizeArg, object? strideArg, object? requiresGrad, object? metadata, PyGlobal rebuild, long at)
     {
-        if (storageArg is PtStorage plain) storageArg = new StorageRef(plain, plain.DType, 0);
-        if (storageArg is not StorageRef s)
-            return ThrowHelper.Format<PtTensor>(PtErrorKind.InvalidTensor, $"{rebuild.Name} expects a storage from a persistent id, got {PickleMachine.Describe(storageArg)}", _record, at);
-        var effective = dtype ?? s.DType ?? DType.UInt8;
-        if (dtype is not null && s.DType is not null && s.DType != dtype && s.Storage.DType is not null)
-            ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{s.Storage.Key}' holds {s.DType.Value.Name()} but the tensor claims {dtype.Value.Name()}", _record, at);
-        if (s.Storage.DType is null)
+        PtStorage storage;
+        DType? declared;
+        long elementOffset;
+        switch (storageArg)
         {
-            if (s.Storage.ViewDType is { } first && first != effective)
-                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{s.Storage.Key}' is viewed as both {first.Name()} and {effective.Name()}", _record, at);
-            s.Storage.ViewDType = effective;
+            case PtStorage plain: (storage, declared, elementOffset) = (plain, plain.DType, 0); break;
+            case StorageRef r: (storage, declared, elementOffset) = (r.Storage, r.DType, r.ElementOffset); break;
+            default:
+                return ThrowHelper.Format<PtTensor>(PtErrorKind.InvalidTensor, $"{rebuild.Name} expects a storage from a persistent id, got {PickleMachine.Describe(storageArg)}", _record, at);
+        }
+        var effective = dtype ?? declared ?? DType.UInt8;
+        if (dtype is not null && declared is not null && declared != dtype && storage.DType is not null)
+            ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{storage.Key}' holds {declared.Value.Name()} but the tensor claims {dtype.Value.Name()}", _record, at);
+        if (storage.DType is null)
+        {
+            if (storage.ViewDType is { } first && first != effective)
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{storage.Key}' is viewed as both {first.Name()} and {effective.Name()}", _record, at);
+            storage.ViewDType = effective;
         }
         long offset = TensorFactory.ReadLong(offsetArg, "storage offset", _record, at);
         var t = TensorFactory.Create(effective, TensorFactory.ReadIntTuple(sizeArg, "size", _record, at),
-            TensorFactory.ReadIntTuple(strideArg, "stride", _record, at), checked(offset + s.ElementOffset), s.Storage, _record, at);
+            TensorFactory.ReadIntTuple(strideArg, "stride", _record, at), checked(offset + elementOffset), storage, _record, at);
         t.RequiresGrad = requiresGrad is true;
         t.Rebuild = rebuild.FullName;
-        t.Device = DeviceOf(s.Storage.Location);
+        t.Device = storage.Location;
         if (metadata is PyDict m)
         {
             t.IsConj = m.TryGetValue("conj", out var c) && c is true;
@@ -88,8 +95,6 @@ internal sealed partial class TorchPickleHost
         }
         return t;
     }
-
-    private static string DeviceOf(string location) => location.StartsWith("cuda", StringComparison.Ordinal) || location == "cpu" || location == "meta" ? location : location;
 
     private DType DTypeOf(object? value, long at)
     {

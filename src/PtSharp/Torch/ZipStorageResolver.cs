@@ -14,22 +14,31 @@ internal sealed class ZipStorageResolver : IPersistentResolver
     private readonly string _recordPrefix;
     private readonly bool _bigEndian;
     private readonly PtLoadOptions _options;
-    private readonly Dictionary<string, PtStorage> _storages;
+    private Dictionary<string, PtStorage>? _recordless;
+    // Storage classes are a handful of globals per file: classify each once, not once per tensor.
+    private readonly Dictionary<object, (DType? DType, bool Untyped)> _storageTypes = new(ReferenceEqualityComparer.Instance);
 
-    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options, Dictionary<string, PtStorage> cache)
+    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options)
     {
         _zip = zip;
         _recordPrefix = recordPrefix;
         _bigEndian = bigEndian;
         _options = options;
-        _storages = cache;
     }
+
+    /// <summary>Every storage resolved, in first-seen order.</summary>
+    public List<PtStorage> Storages { get; } = [];
 
     public object? Resolve(object? pid, string record, long offset)
     {
         if (pid is not PyTuple t || t.Count < 5 || Text(t[0]) != "storage")
             return ThrowHelper.Format<object>(PtErrorKind.CorruptPickle, $"persistent id is {PickleMachine.Describe(pid)}, not ('storage', type, key, location, numel)", record, offset);
-        var (dtype, untyped) = StorageType(t[1], record, offset);
+        if (t[1] is null || !_storageTypes.TryGetValue(t[1]!, out var type))
+        {
+            type = StorageType(t[1], record, offset);
+            _storageTypes[t[1]!] = type;
+        }
+        var (dtype, untyped) = type;
         string key = t[2] switch
         {
             string s => s,
@@ -41,7 +50,11 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         long numel = TensorFactory.ReadLong(t[4], "storage size", record, offset);
         if (numel < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' has negative size {numel}", record, offset);
 
-        if (_storages.TryGetValue(key, out var existing))
+        // One storage per key: a key with a record caches its storage on the record's entry (no second table to
+        // hash into for every tensor); keys without a record are rare and use a dictionary.
+        bool hasRecord = _zip.TryGetEntry(_recordPrefix, key, out var entry);
+        var existing = hasRecord ? entry.Storage : _recordless?.GetValueOrDefault(key);
+        if (existing is not null)
         {
             if (existing.DType is not null && dtype is not null && existing.DType != dtype)
                 ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' is used as both {existing.DType.Value.Name()} and {dtype.Value.Name()}", record, offset);
@@ -51,26 +64,27 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         try { bytes = untyped ? numel : checked(numel * dtype!.Value.ElementSize()); }
         catch (OverflowException) { return ThrowHelper.Format<object>(PtErrorKind.InvalidTensor, $"storage '{key}' size {numel} overflows", record, offset); }
 
-        string name = _recordPrefix + key;
         PtStorage storage;
-        if (_zip.TryGetEntry(name, out var entry))
+        if (hasRecord)
         {
             var payload = _zip.GetPayload(entry, _options.ZipLimits);
             if (payload.Length < bytes)
-                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", name, offset);
-            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, name, payload.Source, payload.Start, _bigEndian);
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", entry.Name, offset);
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, entry.Name, payload.Source, payload.Start, _bigEndian);
+            entry.Storage = storage;
         }
         else if (bytes == 0 || location == "meta")
         {
             // Zero-byte storages need no record; meta storages have no meaningful bytes.
             storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, bytes == 0 ? PinnedBytes.Empty : null, 0, _bigEndian);
+            (_recordless ??= new(StringComparer.Ordinal))[key] = storage;
         }
         else
         {
-            return ThrowHelper.Format<object>(PtErrorKind.MissingRecord, $"record '{name}' for storage '{key}' is missing", record, offset);
+            return ThrowHelper.Format<object>(PtErrorKind.MissingRecord, $"record '{_recordPrefix + key}' for storage '{key}' is missing", record, offset);
         }
         if (dtype is not null) storage.SwapUnit = dtype.Value.SwapUnit();
-        _storages[key] = storage;
+        Storages.Add(storage);
         return dtype == storage.DType ? storage : new StorageRef(storage, dtype, 0);
     }
 

@@ -36,15 +36,19 @@ internal sealed class AlignedZipWriter
         End(member, crc.GetCurrentHashAsUInt32());
     }
 
-    /// <summary>Streams a record of known length: <paramref name="produce"/> writes exactly <paramref name="length"/> bytes through the sink, in chunks.</summary>
-    public void WriteRecord(string name, long length, Action<Action<ReadOnlySpan<byte>>> produce)
+    /// <summary>
+    /// Streams a record of known length: <paramref name="produce"/> writes exactly <paramref name="length"/> bytes
+    /// through the sink, in chunks. The CRC-32 is computed from the chunks, or taken from <paramref name="knownCrc"/>
+    /// (called once the bytes are written) when someone else computes it.
+    /// </summary>
+    public void WriteRecord(string name, long length, Action<Action<ReadOnlySpan<byte>>> produce, Func<uint>? knownCrc = null)
     {
-        var crc = new Crc32();
+        var crc = knownCrc is null ? new Crc32() : null;
         Begin(name, length, out var member);
         long written = 0;
-        produce(chunk => { crc.Append(chunk); Write(chunk); written += chunk.Length; });
+        produce(chunk => { crc?.Append(chunk); Write(chunk); written += chunk.Length; });
         if (written != length) throw new InvalidOperationException($"record '{name}' produced {written} bytes, {length} were declared");
-        End(member, crc.GetCurrentHashAsUInt32());
+        End(member, crc?.GetCurrentHashAsUInt32() ?? knownCrc!());
     }
 
     private void Begin(string name, long size, out (byte[] Name, long Offset, long Size, bool Zip64) member)

@@ -30,7 +30,9 @@ public static class PtWriter
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                WriteArchive(stream, archive, plan, options);
+                var flusher = new IO.BackgroundFlush(stream.SafeFileHandle);
+                WriteArchive(stream, archive, plan, options, flusher);
+                flusher.Drain();
                 stream.Flush(flushToDisk: true);
             }
             if (!OperatingSystem.IsWindows() && File.Exists(full))
@@ -81,17 +83,25 @@ public static class PtWriter
         return new Plan(data, pickler.Storages);
     }
 
-    private static unsafe void WriteArchive(Stream stream, string archive, Plan plan, PtSaveOptions options)
+    private static unsafe void WriteArchive(Stream stream, string archive, Plan plan, PtSaveOptions options, IO.BackgroundFlush? flusher = null)
     {
         var zip = new AlignedZipWriter(stream);
         zip.WriteRecord(archive + "/data.pkl", plan.DataPkl);
         zip.WriteRecord(archive + "/byteorder", "little"u8);
         long done = 0;
         int chunk = Math.Max(4096, options.ChunkSize);
-        foreach (var entry in plan.Storages.Entries)
+        var entries = plan.Storages.Entries;
+        // Pointers are taken here, on this thread: a big-endian storage makes its swapped copy on first access.
+        var large = new List<(nint, long)>();
+        foreach (var entry in entries)
+            if (entry.Storage.ByteLength >= RecordChecksums.MinLength) large.Add(((nint)entry.Storage.Pointer, entry.Storage.ByteLength));
+        using var checksums = new RecordChecksums(large);
+        int nextLarge = 0;
+        foreach (var entry in entries)
         {
             var storage = entry.Storage;
             long length = storage.ByteLength;
+            int crcIndex = length >= RecordChecksums.MinLength ? nextLarge++ : -1;
             zip.WriteRecord($"{archive}/data/{entry.Key}", length, sink =>
             {
                 if (length == 0) return;
@@ -102,8 +112,9 @@ public static class PtWriter
                     sink(new ReadOnlySpan<byte>(p + at, n));
                     done += n;
                     options.Progress?.Report(done);
+                    flusher?.Written(done);
                 }
-            });
+            }, crcIndex < 0 ? null : () => checksums.Get(crcIndex));
         }
         zip.WriteRecord(archive + "/version", Encoding.ASCII.GetBytes("3\n"));
         zip.Finish();

@@ -147,6 +147,17 @@ internal sealed class ZipArchiveReader
 
     public bool TryGetEntry(string name, out ZipEntry entry) => _byName.TryGetValue(name, out entry!);
 
+    /// <summary>Looks up <paramref name="prefix"/> + <paramref name="suffix"/> without building the name as a string.</summary>
+    public bool TryGetEntry(string prefix, string suffix, out ZipEntry entry)
+    {
+        int length = prefix.Length + suffix.Length;
+        if (length > 512) return TryGetEntry(prefix + suffix, out entry);
+        Span<char> name = stackalloc char[length];
+        prefix.CopyTo(name);
+        suffix.CopyTo(name[prefix.Length..]);
+        return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out entry!);
+    }
+
     /// <summary>The payload of a stored member, without copying.</summary>
     public ByteWindow GetStoredPayload(ZipEntry entry)
     {

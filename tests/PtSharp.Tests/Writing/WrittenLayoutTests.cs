@@ -28,7 +28,25 @@ public sealed class WrittenLayoutTests(ITestOutputHelper output) : IDisposable
     public static IEnumerable<object[]> Roots() =>
     [
         ["empty"], ["one_tensor"], ["mixed"], ["zero_byte_storages"], ["checkpoint_seed_3"], ["checkpoint_seed_11"],
+        ["large_records"],
     ];
+
+    /// <summary>Records of 1 MiB and more get their CRC-32 from a second thread (RecordChecksums); mix them with small ones and a view.</summary>
+    private static PyDict LargeRecords()
+    {
+        var rng = new Random(5);
+        var big = new float[3 * 262_144 + 17];
+        for (int i = 0; i < big.Length; i++) big[i] = (float)rng.NextDouble();
+        var exact = new byte[1 << 20];
+        rng.NextBytes(exact);
+        var bigTensor = PtTensor.FromArray(big, [big.Length]);
+        return Sd(
+            ("small", PtTensor.FromArray(new int[] { 1, 2, 3 }, [3])),
+            ("big", bigTensor),
+            ("big_tail_view", bigTensor.View([1000], [1], big.Length - 1000)),
+            ("exactly_1mib", PtTensor.FromArray(exact, [exact.Length])),
+            ("just_under", PtTensor.FromArray(new byte[(1 << 20) - 1], [(1 << 20) - 1])));
+    }
 
     private static object? Root(string name) => name switch
     {
@@ -45,6 +63,7 @@ public sealed class WrittenLayoutTests(ITestOutputHelper output) : IDisposable
             ("e1", PtTensor.FromArray(Array.Empty<long>(), [2, 0]))),
         "checkpoint_seed_3" => new RandomTrees(3).Checkpoint(),
         "checkpoint_seed_11" => new RandomTrees(11).Checkpoint(),
+        "large_records" => LargeRecords(),
         _ => throw new ArgumentException(name),
     };
 

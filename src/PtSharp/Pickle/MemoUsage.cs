@@ -18,10 +18,14 @@ internal sealed unsafe class MemoUsage
     private readonly ulong[] _bits;
     private readonly HashSet<long>? _large;
 
+    /// <summary>Largest index read back (-1 when none); <see cref="long.MaxValue"/> when one is negative or beyond the bitmap.</summary>
+    public long MaxFetched { get; }
+
     private MemoUsage(HashSet<long> fetched)
     {
         long max = -1;
         foreach (long i in fetched) if (i >= 0 && i < BitmapLimit) max = Math.Max(max, i);
+        MaxFetched = fetched.Any(i => i < 0 || i >= BitmapLimit) ? long.MaxValue : max;
         _bits = new ulong[(max >> 6) + 1];
         foreach (long i in fetched)
         {

@@ -13,33 +13,44 @@ internal sealed partial class PickleMachine
 
     private void Push(object? value, long at)
     {
-        if (_stack.Count >= _limits.MaxStackSize) Limit($"pickle stack exceeds {_limits.MaxStackSize} values", at);
-        _stack.Add(value);
+        if (_count == _values.Length) GrowStack(at);
+        _values[_count++] = value;
+    }
+
+    private void GrowStack(long at)
+    {
+        if (_count >= _limits.MaxStackSize) Limit($"pickle stack exceeds {_limits.MaxStackSize} values", at);
+        Array.Resize(ref _values, (int)Math.Min(Math.Max(16L, 2L * _values.Length), _limits.MaxStackSize));
     }
 
     private object? Pop(long at)
     {
-        int floor = _marks.Count > 0 ? _marks[^1] : 0;
-        if (_stack.Count <= floor) Fail(_stack.Count == 0 ? "stack underflow" : "stack underflow: a value was expected above the MARK", at);
-        var v = _stack[^1];
-        _stack.RemoveAt(_stack.Count - 1);
+        if (_count <= _floor) Fail(_count == 0 ? "stack underflow" : "stack underflow: a value was expected above the MARK", at);
+        var v = _values[--_count];
+        _values[_count] = null;
         return v;
     }
 
     private object? Peek(long at)
     {
-        int floor = _marks.Count > 0 ? _marks[^1] : 0;
-        if (_stack.Count <= floor) Fail("stack underflow", at);
-        return _stack[^1];
+        if (_count <= _floor) Fail("stack underflow", at);
+        return _values[_count - 1];
+    }
+
+    private void PopMarkIndex()
+    {
+        _marks.RemoveAt(_marks.Count - 1);
+        _floor = _marks.Count > 0 ? _marks[^1] : 0;
     }
 
     private object?[] PopMark(long at)
     {
         if (_marks.Count == 0) Fail("no MARK on the stack", at);
         int mark = _marks[^1];
-        _marks.RemoveAt(_marks.Count - 1);
-        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
-        _stack.RemoveRange(mark, _stack.Count - mark);
+        PopMarkIndex();
+        var items = _values.AsSpan(mark, _count - mark).ToArray();
+        Array.Clear(_values, mark, _count - mark);
+        _count = mark;
         return items;
     }
 
@@ -56,7 +67,8 @@ internal sealed partial class PickleMachine
             _memoSparseIds ??= new();
             if (_memoSparseIds.Add(index)) CountMemoEntry(at);
         }
-        if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
+        if (_memoSmall is not null) { if ((ulong)index < (ulong)_memoSmall.Length) _memoSmall[index] = v; }
+        else if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
     }
 
     private void CountMemoEntry(long at)
@@ -67,7 +79,13 @@ internal sealed partial class PickleMachine
 
     private void MemoGet(long index, long at)
     {
-        if (!_memoValues.TryGetValue(index, out var v)) Fail($"memo entry {index} was never stored", at);
+        object? v;
+        if (_memoSmall is not null)
+        {
+            v = (ulong)index < (ulong)_memoSmall.Length ? _memoSmall[index] : NotStored;
+            if (ReferenceEquals(v, NotStored)) Fail($"memo entry {index} was never stored", at);
+        }
+        else if (!_memoValues.TryGetValue(index, out v)) Fail($"memo entry {index} was never stored", at);
         Push(v, at);
     }
 

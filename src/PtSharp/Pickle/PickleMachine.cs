@@ -18,8 +18,12 @@ internal sealed unsafe partial class PickleMachine
     private readonly string _record;
     private readonly IPickleHost _host;
     private readonly PickleLimits _limits;
-    private readonly List<object?> _stack = new(64);
+    // The value stack is an array with a count (not a List) and the topmost MARK is cached in _floor: every
+    // opcode pushes or pops, so these are the machine's innermost loop.
+    private object?[] _values;
+    private int _count;
     private readonly List<int> _marks = new(16);
+    private int _floor;
     // Which memo ids exist: picklers number them 0, 1, 2, ... (a count covers those), other ids go to a set.
     private long _memoDenseCount;
     private HashSet<long>? _memoSparseIds;
@@ -27,6 +31,10 @@ internal sealed unsafe partial class PickleMachine
     // Values of the entries the program reads back (all entries when the pre-pass could not tell which).
     private readonly MemoUsage? _memoFetched;
     private readonly Dictionary<long, object?> _memoValues = new();
+    // When every index read back is small (torch pickles read a handful), their values live in an array instead.
+    private const int SmallMemo = 1 << 16;
+    private static readonly object NotStored = new();
+    private readonly object?[]? _memoSmall;
     private readonly List<PyDict> _deferredDicts = [];
     private long _pos;
     private long _frameEnd = -1;
@@ -38,7 +46,13 @@ internal sealed unsafe partial class PickleMachine
         _host = host;
         _limits = limits;
         _pos = start;
+        _values = new object?[Math.Clamp(limits.MaxStackSize, 0, 64)];
         _memoFetched = MemoUsage.Scan(input, start);
+        if (_memoFetched is { MaxFetched: < SmallMemo } usage)
+        {
+            _memoSmall = new object?[usage.MaxFetched + 1];
+            Array.Fill(_memoSmall, NotStored);
+        }
         host.Begin(input.Length - start);
     }
 
@@ -57,9 +71,9 @@ internal sealed unsafe partial class PickleMachine
             var op = (PickleOpcode)ReadByte("opcode");
             if (op == PickleOpcode.Stop)
             {
-                if (_stack.Count == 0) Fail("STOP with an empty stack", at);
+                if (_count == 0) Fail("STOP with an empty stack", at);
                 foreach (var d in _deferredDicts) _ = d.Count; // index what SETITEMS appended, while the load can still fail
-                return _stack[^1];
+                return _values[_count - 1];
             }
             Step(op, at);
         }
@@ -79,10 +93,11 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.Frame: ReadFrame(at); break;
             case PickleOpcode.Mark:
                 if (_marks.Count >= _limits.MaxMarkDepth) Limit($"more than {_limits.MaxMarkDepth} nested MARKs", at);
-                _marks.Add(_stack.Count);
+                _marks.Add(_count);
+                _floor = _count;
                 break;
             case PickleOpcode.Pop:
-                if (_marks.Count > 0 && _marks[^1] == _stack.Count) _marks.RemoveAt(_marks.Count - 1); // CPython pops a mark here
+                if (_marks.Count > 0 && _marks[^1] == _count) PopMarkIndex(); // CPython pops a mark here
                 else Pop(at);
                 break;
             case PickleOpcode.PopMark: PopMark(at); break;

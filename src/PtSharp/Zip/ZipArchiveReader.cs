@@ -102,7 +102,9 @@ internal sealed class ZipArchiveReader
     /// <summary>Members must not share bytes with each other or with the central directory (overlap zip bombs, aliased names).</summary>
     private static void CheckNoOverlap(List<ZipEntry> entries, long cdOffset, long cdEnd, string source)
     {
-        var sorted = entries.OrderBy(e => e.LocalHeaderOffset).ToList();
+        bool ordered = true; // writers put the central directory in file order, so sorting is rarely needed
+        for (int i = 1; i < entries.Count && ordered; i++) ordered = entries[i - 1].LocalHeaderOffset <= entries[i].LocalHeaderOffset;
+        var sorted = ordered ? entries : entries.OrderBy(e => e.LocalHeaderOffset).ToList();
         for (int i = 0; i < sorted.Count; i++)
         {
             var e = sorted[i];

@@ -16,6 +16,10 @@ internal interface IPickleHost
     object? NewObject(object? cls, PyTuple args, PyDict? kwargs, PyConstruction how, long offset);
     /// <summary>BUILD: give <paramref name="target"/> its state.</summary>
     void Build(object? target, object? state, long offset);
+    /// <summary>BINPERSID of a tuple nothing else can observe, given as its items (the machine did not build the tuple).</summary>
+    object? PersistentLoadItems(ReadOnlySpan<object?> pid, long offset) => PersistentLoad(new PyTuple(pid.ToArray()), offset);
+    /// <summary>REDUCE with an argument tuple nothing else can observe, given as its items.</summary>
+    object? ReduceItems(object? callable, ReadOnlySpan<object?> args, long offset) => Reduce(callable, new PyTuple(args.ToArray()), offset);
     /// <summary>Called once before the program runs, with the bytes it may read (bounds the host's own work).</summary>
     void Begin(long inputLength) { }
 }

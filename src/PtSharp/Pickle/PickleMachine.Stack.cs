@@ -1,6 +1,7 @@
+using System.Buffers.Binary;
 namespace PtSharp.Pickle;
 
-internal sealed partial class PickleMachine
+internal sealed unsafe partial class PickleMachine
 {
     // Tensor pickles are mostly small ints (sizes, strides, offsets) and bools: share their boxes instead of
     // allocating one per value, which keeps the garbage collector's work proportional to real objects.
@@ -54,9 +55,55 @@ internal sealed partial class PickleMachine
         return items;
     }
 
+    /// <summary>
+    /// Torch writes every storage id and every tensor's arguments as <c>MARK ... TUPLE [BINPUT n] BINPERSID|REDUCE</c>.
+    /// When the memo entry is never read back, nothing can observe that tuple, so the items are handed to the host
+    /// straight from the stack instead of being copied into a tuple that dies at once (two allocations per storage
+    /// and per tensor, which is what pushes a 20,000-tensor load into a garbage collection). Any other shape, a
+    /// frame boundary, or a memo entry that is read back takes the ordinary path.
+    /// </summary>
+    private bool TryPassTupleDirectly()
+    {
+        if (_marks.Count == 0) return false;
+        long limit = _frameEnd >= 0 ? _frameEnd : _input.Length;
+        byte* p = _input.Pointer;
+        long q = _pos;
+        long memoIndex = -1;
+        if (q < limit && p[q] == (byte)PickleOpcode.BinPut && q + 1 < limit) { memoIndex = p[q + 1]; q += 2; }
+        else if (q < limit && p[q] == (byte)PickleOpcode.LongBinPut && q + 4 < limit) { memoIndex = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p + q + 1, 4)); q += 5; }
+        else if (q < limit && p[q] == (byte)PickleOpcode.Memoize) { memoIndex = _memoCount; q += 1; }
+        if (q >= limit || (memoIndex >= 0 && (_memoFetched is null || _memoFetched.IsFetched(memoIndex)))) return false;
+        var next = (PickleOpcode)p[q];
+        if (next != PickleOpcode.BinPersId && next != PickleOpcode.Reduce) return false;
+
+        int mark = _marks[^1];
+        int floorBelow = _marks.Count > 1 ? _marks[^2] : 0;
+        if (next == PickleOpcode.Reduce && mark - 1 < floorBelow) return false; // no callable: let REDUCE report it
+        if (memoIndex >= 0) CountMemoIndex(memoIndex, q);
+        var items = new ReadOnlySpan<object?>(_values, mark, _count - mark);
+        object? result = next == PickleOpcode.BinPersId
+            ? _host.PersistentLoadItems(items, q)
+            : _host.ReduceItems(_values[mark - 1], items, q);
+        PopMarkIndex();
+        int newCount = next == PickleOpcode.Reduce ? mark - 1 : mark;
+        Array.Clear(_values, newCount, _count - newCount);
+        _count = newCount;
+        Advance(q + 1 - _pos);
+        Push(result, q);
+        return true;
+    }
+
     private void MemoPut(long index, long at)
     {
         var v = Peek(at);
+        CountMemoIndex(index, at);
+        if (_memoSmall is not null) { if ((ulong)index < (ulong)_memoSmall.Length) _memoSmall[index] = v; }
+        else if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
+    }
+
+    /// <summary>Records that memo entry <paramref name="index"/> exists (MEMOIZE numbers entries by how many exist).</summary>
+    private void CountMemoIndex(long index, long at)
+    {
         if (index == _memoDenseCount && (_memoSparseIds is null || !_memoSparseIds.Contains(index)))
         {
             CountMemoEntry(at);
@@ -67,8 +114,6 @@ internal sealed partial class PickleMachine
             _memoSparseIds ??= new();
             if (_memoSparseIds.Add(index)) CountMemoEntry(at);
         }
-        if (_memoSmall is not null) { if ((ulong)index < (ulong)_memoSmall.Length) _memoSmall[index] = v; }
-        else if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
     }
 
     private void CountMemoEntry(long at)

@@ -142,7 +142,9 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.Tuple1: { var a = Pop(at); Push(new PyTuple([a]), at); break; }
             case PickleOpcode.Tuple2: { var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b]), at); break; }
             case PickleOpcode.Tuple3: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b, c]), at); break; }
-            case PickleOpcode.Tuple: Push(new PyTuple(PopMark(at)), at); break;
+            case PickleOpcode.Tuple:
+                if (!TryPassTupleDirectly()) Push(new PyTuple(PopMark(at)), at);
+                break;
             case PickleOpcode.EmptyList: Push(new PyList(), at); break;
             case PickleOpcode.List: Push(new PyList(PopMark(at)), at); break;
             case PickleOpcode.EmptyDict: Push(new PyDict(), at); break;

@@ -1,3 +1,5 @@
+using PtSharp.Pickle;
+
 namespace PtSharp.Torch;
 
 /// <summary>
@@ -10,4 +12,7 @@ internal sealed record StorageRef(PtStorage Storage, DType? DType, long ElementO
 internal interface IPersistentResolver
 {
     object? Resolve(object? pid, string record, long offset);
+
+    /// <summary>Resolves a persistent id that is a tuple, given as its items.</summary>
+    object? ResolveItems(ReadOnlySpan<object?> pid, string record, long offset) => Resolve(new PyTuple(pid.ToArray()), record, offset);
 }

@@ -4,33 +4,36 @@ namespace PtSharp.Torch;
 
 internal sealed partial class TorchPickleHost
 {
-    /// <summary>Maps torch._utils / torch._tensor reconstructors to tensors; argument layouts follow torch/_utils.py.</summary>
-    private object? RebuildTensor(PyGlobal g, PyTuple a, long at)
+    /// <summary>
+    /// Maps torch._utils / torch._tensor reconstructors to tensors; argument layouts follow torch/_utils.py.
+    /// <paramref name="original"/> is the argument tuple when the pickle built one (an opaque object keeps it), else null.
+    /// </summary>
+    private object? RebuildTensor(PyGlobal g, ReadOnlySpan<object?> a, PyTuple? original, long at)
     {
         switch (g.Name)
         {
-            case "_rebuild_tensor" when a.Count >= 4:
+            case "_rebuild_tensor" when a.Length >= 4:
                 return Dense(a[0], null, a[1], a[2], a[3], false, null, g, at);
-            case "_rebuild_tensor_v2" when a.Count >= 5:
-                return Dense(a[0], null, a[1], a[2], a[3], a[4], a.Count >= 7 ? a[6] : null, g, at);
-            case "_rebuild_tensor_v3" when a.Count >= 7:
-                return Dense(a[0], DTypeOf(a[6], at), a[1], a[2], a[3], a[4], a.Count >= 8 ? a[7] : null, g, at);
-            case "_rebuild_qtensor" when a.Count >= 6:
+            case "_rebuild_tensor_v2" when a.Length >= 5:
+                return Dense(a[0], null, a[1], a[2], a[3], a[4], a.Length >= 7 ? a[6] : null, g, at);
+            case "_rebuild_tensor_v3" when a.Length >= 7:
+                return Dense(a[0], DTypeOf(a[6], at), a[1], a[2], a[3], a[4], a.Length >= 8 ? a[7] : null, g, at);
+            case "_rebuild_qtensor" when a.Length >= 6:
                 {
                     var t = Dense(a[0], null, a[1], a[2], a[3], a[5], null, g, at);
                     t.Quantization = Quantizer(a[4], at);
                     return t;
                 }
-            case "_rebuild_parameter" when a.Count >= 2 && a[0] is PtTensor p:
+            case "_rebuild_parameter" when a.Length >= 2 && a[0] is PtTensor p:
                 p.IsParameter = true;
                 p.RequiresGrad = a[1] is true;
                 return p;
-            case "_rebuild_parameter_with_state" when a.Count >= 4 && a[0] is PtTensor ps:
+            case "_rebuild_parameter_with_state" when a.Length >= 4 && a[0] is PtTensor ps:
                 ps.IsParameter = true;
                 ps.RequiresGrad = a[1] is true;
                 ps.PythonState = a[3];
                 return ps;
-            case "_rebuild_meta_tensor_no_storage" when a.Count >= 4:
+            case "_rebuild_meta_tensor_no_storage" when a.Length >= 4:
                 {
                     var t = TensorFactory.Create(DTypeOf(a[0], at), TensorFactory.ReadIntTuple(a[1], "size", _record, at),
                         TensorFactory.ReadIntTuple(a[2], "stride", _record, at), 0, null, _record, at);
@@ -39,14 +42,14 @@ internal sealed partial class TorchPickleHost
                     t.Rebuild = g.FullName;
                     return t;
                 }
-            case "_rebuild_device_tensor_from_cpu_tensor" when a.Count >= 4 && a[0] is PtTensor cpu:
+            case "_rebuild_device_tensor_from_cpu_tensor" when a.Length >= 4 && a[0] is PtTensor cpu:
                 cpu.Device = a[2] as string ?? cpu.Device;
                 cpu.RequiresGrad = a[3] is true;
                 return cpu;
-            case "_rebuild_sparse_tensor" when a.Count >= 2:
-            case "_rebuild_sparse_csr_tensor" when a.Count >= 2: // torch 1.10–1.13 name for CSR
+            case "_rebuild_sparse_tensor" when a.Length >= 2:
+            case "_rebuild_sparse_csr_tensor" when a.Length >= 2: // torch 1.10–1.13 name for CSR
                 return Sparse(a[0], a[1], g, at);
-            case "_rebuild_from_type_v2" when a.Count >= 4 && a[2] is PyTuple inner:
+            case "_rebuild_from_type_v2" when a.Length >= 4 && a[2] is PyTuple inner:
                 {
                     var value = Reduce(a[0], inner, at);
                     if (value is PtTensor t && a[1] is PyGlobal type)
@@ -58,7 +61,7 @@ internal sealed partial class TorchPickleHost
                     return value;
                 }
         }
-        return new PyObject(g, a, PyConstruction.Reduce);
+        return new PyObject(g, original ?? new PyTuple(a.ToArray()), PyConstruction.Reduce);
     }
 
     private PtTensor Dense(object? storageArg, DType? dtype, object? offsetArg, object? sizeArg, object? strideArg, object? requiresGrad, object? metadata, PyGlobal rebuild, long at)

@@ -63,15 +63,18 @@ internal sealed partial class TorchPickleHost : IPickleHost
 
     public object? PersistentLoad(object? pid, long offset) => _resolver.Resolve(pid, _record, offset);
 
+    public object? PersistentLoadItems(ReadOnlySpan<object?> pid, long offset) => _resolver.ResolveItems(pid, _record, offset);
+
     public object? Reduce(object? callable, PyTuple args, long offset)
     {
         if (callable is not PyGlobal g) return new PyObject(callable, args, PyConstruction.Reduce);
-        return g.Module switch
-        {
-            "torch._utils" or "torch._tensor" => RebuildTensor(g, args, offset),
-            _ => ReduceData(g, args, offset),
-        };
+        return IsTensorModule(g) ? RebuildTensor(g, args.Items, args, offset) : ReduceData(g, args, offset);
     }
+
+    public object? ReduceItems(object? callable, ReadOnlySpan<object?> args, long offset) =>
+        callable is PyGlobal g && IsTensorModule(g) ? RebuildTensor(g, args, null, offset) : Reduce(callable, new PyTuple(args.ToArray()), offset);
+
+    private static bool IsTensorModule(PyGlobal g) => g.Module is "torch._utils" or "torch._tensor";
 
     private object? ReduceData(PyGlobal g, PyTuple args, long at)
     {

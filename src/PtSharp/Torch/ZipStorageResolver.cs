@@ -29,10 +29,15 @@ internal sealed class ZipStorageResolver : IPersistentResolver
     /// <summary>Every storage resolved, in first-seen order.</summary>
     public List<PtStorage> Storages { get; } = [];
 
-    public object? Resolve(object? pid, string record, long offset)
+    public object? Resolve(object? pid, string record, long offset) =>
+        pid is PyTuple t ? ResolveItems(t.Items, record, offset) : NotAStoragePid(PickleMachine.Describe(pid), record, offset);
+
+    private static object NotAStoragePid(string what, string record, long offset) =>
+        ThrowHelper.Format<object>(PtErrorKind.CorruptPickle, $"persistent id is {what}, not ('storage', type, key, location, numel)", record, offset);
+
+    public object? ResolveItems(ReadOnlySpan<object?> t, string record, long offset)
     {
-        if (pid is not PyTuple t || t.Count < 5 || Text(t[0]) != "storage")
-            return ThrowHelper.Format<object>(PtErrorKind.CorruptPickle, $"persistent id is {PickleMachine.Describe(pid)}, not ('storage', type, key, location, numel)", record, offset);
+        if (t.Length < 5 || Text(t[0]) != "storage") return NotAStoragePid($"a tuple of {t.Length}", record, offset);
         if (t[1] is null || !_storageTypes.TryGetValue(t[1]!, out var type))
         {
             type = StorageType(t[1], record, offset);

@@ -133,4 +133,71 @@ public sealed class MemoAndDictTests
         var ex = Assert.Throws<PtFormatException>(() => Root(p));
         Assert.Equal(PtErrorKind.LimitExceeded, ex.Kind);
     }
+
+    // ---- argument tuples handed over without being built ----------------------------------------------------------
+
+    private static byte[] FloatRecord(params float[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+
+    [Fact]
+    public void A_storage_id_tuple_that_is_read_back_later_is_still_built_and_shared()
+    {
+        // ('storage', FloatStorage, '0', 'cpu', 2) memoized as entry 0, used by BINPERSID, then fetched again.
+        var p = P.Start().Mark()
+            .Global("torch._utils", "_rebuild_tensor_v2").Mark()
+            .Mark().Str("storage").Global("torch", "FloatStorage").Str("0").Str("cpu").Int(2).Tuple().BinPut(0).BinPersId()
+            .Int(0).IntTuple(2).IntTuple(1).False().OrderedDict().Tuple().Reduce()
+            .BinGet(0)
+            .Tuple();
+        using var f = PtFile.Load(ZipBuilder.MakePt(p.Stop().ToArray(), FloatRecord(1, 2)));
+        var root = Assert.IsType<PyTuple>(f.Root);
+        Assert.Equal(new float[] { 1, 2 }, Assert.IsType<PtTensor>(root[0]).ToArray<float>());
+        var pid = Assert.IsType<PyTuple>(root[1]);
+        Assert.Equal("storage", pid[0]);
+        Assert.Equal(2L, pid[4]);
+    }
+
+    [Fact]
+    public void Reduce_arguments_of_an_unknown_callable_become_the_opaque_objects_tuple()
+    {
+        // argparse.Namespace(*('a', 1, 2.5, None)) with its argument tuple memoized (BINPUT) but never read back.
+        var o = Assert.IsType<PyObject>(Root(P.Start()
+            .Global("argparse", "Namespace").Mark().Str("a").BinInt1(1).BinFloat(2.5).None().Tuple().BinPut(3).Reduce()));
+        Assert.Equal("argparse", o.Module);
+        Assert.Equal(new object?[] { "a", 1L, 2.5, null }, o.Args.Items);
+    }
+
+    [Fact]
+    public void MEMOIZE_between_TUPLE_and_REDUCE_still_takes_its_number()
+    {
+        // The tuple takes memo index 1 (MEMOIZE), so the next MEMOIZE is index 2.
+        var t = Assert.IsType<PyTuple>(Root(P.Start(4)
+            .Mark()
+            .ShortBinUnicode("first").Memoize()
+            .Global("argparse", "Namespace").Mark().BinInt1(1).BinInt1(2).BinInt1(3).BinInt1(4).Tuple().Memoize().Reduce()
+            .ShortBinUnicode("third").Memoize()
+            .BinGet(2).BinGet(0)
+            .Tuple()));
+        Assert.Equal("third", t[3]);
+        Assert.Equal("first", t[4]);
+    }
+
+    [Fact]
+    public void REDUCE_without_a_callable_under_the_mark_is_still_a_stack_underflow()
+    {
+        var p = P.Start().Mark().BinInt1(1).BinInt1(2).BinInt1(3).BinInt1(4).Tuple();
+        int at = p.Position;
+        var ex = Assert.Throws<PtFormatException>(() => Root(p.Reduce()));
+        Assert.Contains("stack underflow", ex.Message);
+        Assert.Equal(at, ex.Offset);
+    }
+
+    [Fact]
+    public void A_frame_that_ends_after_TUPLE_is_honoured()
+    {
+        // FRAME ends right after TUPLE: the REDUCE in the next frame still applies to it.
+        var first = new P().Global("argparse", "Namespace").Mark().BinInt1(7).BinInt1(8).BinInt1(9).BinInt1(10).Tuple();
+        var second = new P().Reduce();
+        var o = Assert.IsType<PyObject>(Root(P.Start(4).Framed(first).Framed(second)));
+        Assert.Equal(new object?[] { 7L, 8L, 9L, 10L }, o.Args.Items);
+    }
 }

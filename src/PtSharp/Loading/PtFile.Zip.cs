@@ -42,7 +42,7 @@ public sealed partial class PtFile
         bool big = ByteOrder == "big";
 
         bool torchScript = zip.TryGetEntry(P("constants.pkl"), out var constantsPkl);
-        var data = new ZipStorageResolver(zip, P("data/"), big, Options);
+        var data = new ZipStorageResolver(zip, P("data/"), big, Options, expectedStorages: zip.Entries.Count);
         var (root, protocol, globals) = RunPickle(zip, dataPkl, data);
         var allStorages = data.Storages;
         if (torchScript)

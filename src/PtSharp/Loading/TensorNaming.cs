@@ -12,7 +12,7 @@ internal static class TensorNaming
 
     public static IReadOnlyList<NamedTensor> Collect(PtFile file)
     {
-        var output = new List<NamedTensor>();
+        var output = new List<NamedTensor>(file.Storages.Count); // usually one tensor per storage
         var walker = new Walker(file, output);
         walker.Visit(file.Root, "", 0);
         return output;

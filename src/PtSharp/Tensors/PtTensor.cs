@@ -50,7 +50,11 @@ public sealed partial class PtTensor
     /// <summary>True for meta tensors, which carry no data.</summary>
     public bool IsMeta => Device == "meta";
     /// <summary>Quantization scheme and parameters for quantized dtypes, else <see langword="null"/>.</summary>
-    public QuantizationParameters? Quantization { get; internal set; }
+    public QuantizationParameters? Quantization
+    {
+        get => _rare?.Quantization;
+        internal set { if (value is not null || _rare is not null) Rare.Quantization = value; }
+    }
     /// <summary>torch layout name: <c>strided</c>, <c>sparse_coo</c>, <c>sparse_csr</c>, <c>sparse_csc</c>, <c>sparse_bsr</c>, <c>sparse_bsc</c>.</summary>
     public string Layout { get; internal set; } = "strided";
     /// <summary>True for any sparse layout.</summary>
@@ -59,15 +63,44 @@ public sealed partial class PtTensor
     /// Components of a sparse tensor in torch's order: COO (indices, values); CSR/BSR (crow_indices, col_indices,
     /// values); CSC/BSC (ccol_indices, row_indices, values). Empty for strided tensors.
     /// </summary>
-    public IReadOnlyList<PtTensor> SparseComponents { get; internal set; } = [];
+    public IReadOnlyList<PtTensor> SparseComponents
+    {
+        get => _rare?.SparseComponents ?? [];
+        internal set => Rare.SparseComponents = value;
+    }
     /// <summary>For COO tensors, whether the file marked it coalesced.</summary>
-    public bool? IsCoalesced { get; internal set; }
+    public bool? IsCoalesced
+    {
+        get => _rare?.IsCoalesced;
+        internal set { if (value is not null || _rare is not null) Rare.IsCoalesced = value; }
+    }
     /// <summary>The reconstructor the file used, e.g. <c>torch._utils._rebuild_tensor_v2</c>.</summary>
     public string Rebuild { get; internal set; } = "";
     /// <summary>The tensor subclass recorded by <c>_rebuild_from_type_v2</c> or <c>_rebuild_parameter_with_state</c>, if any.</summary>
-    public PyGlobal? SubclassType { get; internal set; }
+    public PyGlobal? SubclassType
+    {
+        get => _rare?.SubclassType;
+        internal set { if (value is not null || _rare is not null) Rare.SubclassType = value; }
+    }
     /// <summary>Python attributes saved with the tensor (subclass state), if any.</summary>
-    public object? PythonState { get; internal set; }
+    public object? PythonState
+    {
+        get => _rare?.PythonState;
+        internal set { if (value is not null || _rare is not null) Rare.PythonState = value; }
+    }
+
+    // What few tensors have lives in a side object, so the common tensor stays small (files hold tens of thousands).
+    private RareParts? _rare;
+    private RareParts Rare => _rare ??= new();
+
+    private sealed class RareParts
+    {
+        public QuantizationParameters? Quantization;
+        public IReadOnlyList<PtTensor>? SparseComponents;
+        public bool? IsCoalesced;
+        public PyGlobal? SubclassType;
+        public object? PythonState;
+    }
 
     /// <summary>True when the elements are laid out row-major without gaps (torch's <c>is_contiguous()</c>).</summary>
     public bool IsContiguous

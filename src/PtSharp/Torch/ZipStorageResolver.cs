@@ -18,8 +18,9 @@ internal sealed class ZipStorageResolver : IPersistentResolver
     // Storage classes are a handful of globals per file: classify each once, not once per tensor.
     private readonly Dictionary<object, (DType? DType, bool Untyped)> _storageTypes = new(ReferenceEqualityComparer.Instance);
 
-    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options)
+    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options, int expectedStorages = 0)
     {
+        Storages = new(expectedStorages);
         _zip = zip;
         _recordPrefix = recordPrefix;
         _bigEndian = bigEndian;
@@ -27,7 +28,7 @@ internal sealed class ZipStorageResolver : IPersistentResolver
     }
 
     /// <summary>Every storage resolved, in first-seen order.</summary>
-    public List<PtStorage> Storages { get; } = [];
+    public List<PtStorage> Storages { get; }
 
     public object? Resolve(object? pid, string record, long offset) =>
         pid is PyTuple t ? ResolveItems(t.Items, record, offset) : NotAStoragePid(PickleMachine.Describe(pid), record, offset);

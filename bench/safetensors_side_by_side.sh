@@ -33,8 +33,8 @@ mkdir -p "$data"
 data="$(cd "$data" && pwd)"
 export PTSHARP_BENCH_DATA="$data" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+source "$here/lib.sh"
 log() { printf '[safetensors_side_by_side] %s\n' "$*" >&2; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 log "building bench/PtSharp.ConvertBench and the pt CLI (Release)"
 dotnet build -c Release -nologo -v q "$repo/bench/PtSharp.ConvertBench/PtSharp.ConvertBench.csproj" >&2
@@ -46,14 +46,7 @@ if [ ! -f "$data/big_1gib.pt" ]; then
   "$py" "$repo/bench/make_bench_data.py" "$data"
 fi
 
-if [ "$quiet_wait" -gt 0 ]; then
-  waited=0
-  while awk '{ exit !($1 >= 1.0) }' /proc/loadavg && [ "$waited" -lt "$quiet_wait" ]; do
-    [ "$waited" -eq 0 ] && log "load average is $(loadavg); waiting up to ${quiet_wait}s for a quieter machine"
-    sleep 10
-    waited=$((waited + 10))
-  done
-fi
+wait_for_quiet_machine "$quiet_wait" safetensors_side_by_side
 load_before="$(loadavg)"
 log "load average before measuring: $load_before"
 
@@ -97,7 +90,5 @@ status=0
   --load "$load_before / $load_after" "${strict[@]}" || status=$?
 echo
 log "raw results: $py_json, $cs_json, $cli_json"
-if awk '{ exit !($1 >= 1.0) }' <<<"$load_before"; then
-  log "note: the machine was busy before the run (load average $load_before); timings are noisy"
-fi
+note_if_busy "$load_before" safetensors_side_by_side
 exit "$status"

@@ -36,8 +36,8 @@ data="$(cd "$data" && pwd)"
 export PTSHARP_BENCH_DATA="$data"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+source "$here/lib.sh"
 log() { printf '[side_by_side] %s\n' "$*" >&2; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 log "building bench/PtSharp.Benchmarks (Release)"
 dotnet build -c Release -nologo -v q "$repo/bench/PtSharp.Benchmarks/PtSharp.Benchmarks.csproj" >&2
@@ -47,14 +47,7 @@ if [ ! -f "$data/big_1gib.pt" ] || [ ! -f "$data/many_20k.pt" ] || [ ! -f "$data
   "$py" "$repo/bench/make_bench_data.py" "$data"
 fi
 
-if [ "$quiet_wait" -gt 0 ]; then
-  waited=0
-  while awk '{ exit !($1 >= 1.0) }' /proc/loadavg && [ "$waited" -lt "$quiet_wait" ]; do
-    [ "$waited" -eq 0 ] && log "load average is $(loadavg); waiting up to ${quiet_wait}s for a quieter machine"
-    sleep 10
-    waited=$((waited + 10))
-  done
-fi
+wait_for_quiet_machine "$quiet_wait" side_by_side
 load_before="$(loadavg)"
 log "load average before measuring: $load_before"
 
@@ -75,10 +68,7 @@ status=0
 "$py" "$repo/bench/compare.py" "$torch_json" "$dotnet_json" --out "$combined_json" --load "$load_before / $load_after" "${strict[@]}" || status=$?
 echo
 log "raw results: $torch_json, $dotnet_json; combined: $combined_json"
-# The "after" figure includes the benchmark itself, so only the "before" figure says whether others were busy.
-if awk '{ exit !($1 >= 1.0) }' <<<"$load_before"; then
-  log "note: the machine was busy before the run (load average $load_before); timings are noisy"
-fi
+note_if_busy "$load_before" side_by_side
 
 if [ "$clean" -eq 1 ]; then
   log "removing fixtures in $data"

@@ -257,16 +257,7 @@ internal static class SideBySide
             times[k] = (t1 - t0) / (double)Stopwatch.Frequency;
             Collect();
         }
-        Array.Sort(times);
-        return new JsonObject
-        {
-            ["median_s"] = times[iterations / 2],
-            ["min_s"] = times[0],
-            ["max_s"] = times[^1],
-            ["iterations"] = iterations,
-            ["bytes"] = bytes,
-            ["allocated_bytes"] = allocated, // of the last iteration (OpenIndexCase overwrites it)
-        };
+        return TimingSummary.Of(times, bytes, allocated); // allocated: of the last iteration (OpenIndexCase overwrites it)
     }
 
     private static void Collect()

@@ -146,15 +146,6 @@ internal static class SideBySideWrites
             times[k] = (t1 - t0) / (double)Stopwatch.Frequency;
         }
         WriteOps.Reset(output);
-        Array.Sort(times);
-        return new JsonObject
-        {
-            ["median_s"] = times[iterations / 2],
-            ["min_s"] = times[0],
-            ["max_s"] = times[^1],
-            ["iterations"] = iterations,
-            ["bytes"] = bytes,
-            ["allocated_bytes"] = allocated,
-        };
+        return TimingSummary.Of(times, bytes, allocated);
     }
 }

@@ -1,35 +1,12 @@
-using System.Diagnostics;
 using System.Text.Json;
+using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Cli;
 
-/// <summary>
-/// End-to-end: runs the built CLI (<c>pt.dll</c>, copied next to the test assembly through the project reference)
-/// as a separate process.
-/// </summary>
+/// <summary>End-to-end: runs the built CLI as a separate process (<see cref="CliProcess"/>).</summary>
 public sealed class CliProcessTests
 {
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private static Result RunPt(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "pt.dll");
-        Assert.True(File.Exists(dll), $"{dll} not found; the test project should copy the CLI's output");
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = CliTestFiles.RepoRoot,
-        };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(60_000), "pt did not exit within 60 s");
-        return new Result(p.ExitCode, stdout, stderr.Result);
-    }
+    private static CliProcess.Result RunPt(params string[] args) => CliProcess.Run(TimeSpan.FromSeconds(60), args);
 
     [Fact]
     public void Inspect_json_prints_one_document_and_exits_0()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using PtSharp.Tests.Support;
 
@@ -7,24 +6,7 @@ namespace PtSharp.Tests.Scanning;
 /// <summary>End to end: <c>pt scan</c> as a separate process, for its exit codes and its one JSON document.</summary>
 public sealed class ScanProcessTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) RunPt(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "pt.dll");
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000), "pt did not exit within 120 s");
-        return (p.ExitCode, stdout, stderr.Result);
-    }
+    private static CliProcess.Result RunPt(params string[] args) => CliProcess.Run(TimeSpan.FromSeconds(120), args);
 
     [Fact]
     public void Exit_codes_are_0_clean_1_dangerous_2_error()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PtSharp.Pickle;
+using PtSharp.Tests.Support;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Writing;
@@ -24,22 +25,6 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
     };
 
     private string[] TempFiles(string target) => Directory.GetFiles(_dir.FullName, $".{Path.GetFileName(target)}.*.tmp");
-
-    private static Process StartPt(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "pt.dll");
-        Assert.True(File.Exists(dll), $"{dll} not found; the test project copies the CLI's output");
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
 
     /// <summary>~400 MB: 25 float32 tensors of 4 Mi elements with distinct contents.</summary>
     private static void MakeLargeSource(string path)
@@ -68,7 +53,7 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
         GC.Collect();
 
         long grownTo = 0;
-        using (var p = StartPt("convert", source, target, "--quiet"))
+        using (var p = CliProcess.Start("convert", source, target, "--quiet"))
         {
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(120) && !p.HasExited)
@@ -98,7 +83,7 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
             .Select(n => n!.StartsWith(".model.pt.", StringComparison.Ordinal) ? "." : n).Order(StringComparer.Ordinal));
 
         // a later run completes, replaces the target, and leaves no temp file of its own
-        using (var p = StartPt("convert", source, target, "--quiet"))
+        using (var p = CliProcess.Start("convert", source, target, "--quiet"))
         {
             Assert.True(p.WaitForExit(120_000), "pt convert did not finish");
             Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());

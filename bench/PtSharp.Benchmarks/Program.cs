@@ -245,19 +245,24 @@ internal static class SideBySide
         for (int k = 0; k < warmup; k++) { GC.KeepAlive(body()); Collect(); }
         var times = new double[iterations];
         long allocated = 0;
+        int collections = 0;
         for (int k = 0; k < iterations; k++)
         {
             long a0 = GC.GetAllocatedBytesForCurrentThread();
+            int c0 = GC.CollectionCount(0);
             long t0 = Stopwatch.GetTimestamp();
             var r = body();
             long t1 = Stopwatch.GetTimestamp();
+            collections += GC.CollectionCount(0) - c0;
             allocated = GC.GetAllocatedBytesForCurrentThread() - a0;
             GC.KeepAlive(r);
             r = default;
             times[k] = (t1 - t0) / (double)Stopwatch.Frequency;
             Collect();
         }
-        return TimingSummary.Of(times, bytes, allocated); // allocated: of the last iteration (OpenIndexCase overwrites it)
+        var summary = TimingSummary.Of(times, bytes, allocated); // allocated: of the last iteration (OpenIndexCase overwrites it)
+        summary["gc_during_timed_iterations"] = collections; // garbage collections that ran inside the timed regions
+        return summary;
     }
 
     private static void Collect()

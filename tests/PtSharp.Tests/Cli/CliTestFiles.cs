@@ -7,7 +7,6 @@ namespace PtSharp.Tests.Cli;
 /// </summary>
 internal static class CliTestFiles
 {
-    private static readonly Lazy<string> Root = new(FindRepoRoot);
     private static readonly Lazy<string> TempDir = new(() =>
     {
         var dir = Path.Combine(Path.GetTempPath(), "ptsharp-cli-tests-" + Environment.ProcessId);
@@ -16,7 +15,7 @@ internal static class CliTestFiles
     });
 
     /// <summary>The repository root (the directory holding PtSharp.slnx).</summary>
-    public static string RepoRoot => Root.Value;
+    public static string RepoRoot => Support.RepoPaths.Root;
 
     /// <summary>Absolute path of <c>samples/tiny_mlp.pt</c>.</summary>
     public static string TinyMlp => Path.Combine(RepoRoot, "samples", "tiny_mlp.pt");
@@ -36,13 +35,6 @@ internal static class CliTestFiles
     }
 
     private static string Write(string name, string base64) => WriteTemp(name, Convert.FromBase64String(base64));
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "PtSharp.slnx"))) return dir.FullName;
-        throw new InvalidOperationException($"PtSharp.slnx not found above {AppContext.BaseDirectory}");
-    }
 
     // base64 of checkpoint.pt (2033 bytes) from samples/make_samples.py --test-cases, torch 1.13.0a0.
     private const string CheckpointBase64 = """

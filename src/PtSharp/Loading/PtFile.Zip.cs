@@ -12,10 +12,10 @@ public sealed partial class PtFile
     {
         var zip = ZipArchiveReader.Open(all, Path ?? "<memory>", Options.ZipLimits);
         _zip = zip;
-        if (zip.Entries.Count == 0) ThrowHelper.Format(PtErrorKind.MissingRecord, "the zip archive is empty", null, 0);
+        if (zip.Count == 0) ThrowHelper.Format(PtErrorKind.MissingRecord, "the zip archive is empty", null, 0);
 
         // As PyTorch's reader: the archive name is the first entry's name up to its first '/'.
-        string first = zip.Entries[0].Name;
+        string first = zip.NameAt(0);
         int slash = first.IndexOf('/');
         string prefix = slash > 0 ? first[..slash] : "";
         if (!zip.TryGetEntry(prefix + "/data.pkl", out var dataPkl))
@@ -42,7 +42,7 @@ public sealed partial class PtFile
         bool big = ByteOrder == "big";
 
         bool torchScript = zip.TryGetEntry(P("constants.pkl"), out var constantsPkl);
-        var data = new ZipStorageResolver(zip, P("data/"), big, Options, expectedStorages: zip.Entries.Count);
+        var data = new ZipStorageResolver(zip, P("data/"), big, Options, expectedStorages: zip.Count);
         var (root, protocol, globals) = RunPickle(zip, dataPkl, data);
         var allStorages = data.Storages;
         if (torchScript)

@@ -39,7 +39,16 @@ public sealed unsafe class PtStorage
     public string Location { get; }
 
     /// <summary>The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.</summary>
-    public string? Record { get; internal set; }
+    public string? Record
+    {
+        get => _record ??= RecordOf.Zip?.NameAt(RecordOf.Index);
+        internal set => _record = value;
+    }
+
+    private string? _record;
+
+    /// <summary>The zip member holding the bytes, named on first use of <see cref="Record"/> (files with many records make no name string per record up front).</summary>
+    internal (Zip.ZipArchiveReader? Zip, int Index) RecordOf { get; init; }
 
     /// <summary>True when the file stored this storage big-endian; reads return host (little-endian) order.</summary>
     public bool IsBigEndian { get; }

@@ -15,6 +15,7 @@ internal sealed class ZipStorageResolver : IPersistentResolver
     private readonly bool _bigEndian;
     private readonly PtLoadOptions _options;
     private Dictionary<string, PtStorage>? _recordless;
+    private PtStorage?[]? _byRecord; // by zip member position: one storage per record
     // Storage classes are a handful of globals per file: classify each once, not once per tensor.
     private readonly Dictionary<object, (DType? DType, bool Untyped)> _storageTypes = new(ReferenceEqualityComparer.Instance);
 
@@ -56,10 +57,11 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         long numel = TensorFactory.ReadLong(t[4], "storage size", record, offset);
         if (numel < 0) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage '{key}' has negative size {numel}", record, offset);
 
-        // One storage per key: a key with a record caches its storage on the record's entry (no second table to
-        // hash into for every tensor); keys without a record are rare and use a dictionary.
-        bool hasRecord = _zip.TryGetEntry(_recordPrefix, key, out var entry);
-        var existing = hasRecord ? entry.Storage : _recordless?.GetValueOrDefault(key);
+        // One storage per key: a key with a record is found by its record's position (no second table to hash into
+        // for every tensor); keys without a record are rare and use a dictionary.
+        int member = _zip.IndexOf(_recordPrefix, key);
+        bool hasRecord = member >= 0;
+        var existing = hasRecord ? _byRecord?[member] : _recordless?.GetValueOrDefault(key);
         if (existing is not null)
         {
             if (existing.DType is not null && dtype is not null && existing.DType != dtype)
@@ -73,11 +75,11 @@ internal sealed class ZipStorageResolver : IPersistentResolver
         PtStorage storage;
         if (hasRecord)
         {
-            var payload = _zip.GetPayload(entry, _options.ZipLimits);
+            var payload = _zip.GetPayload(member, _options.ZipLimits);
             if (payload.Length < bytes)
-                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", entry.Name, offset);
-            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, entry.Name, payload.Source, payload.Start, _bigEndian);
-            entry.Storage = storage;
+                ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", _zip.NameAt(member), offset);
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, payload.Source, payload.Start, _bigEndian) { RecordOf = (_zip, member) };
+            (_byRecord ??= new PtStorage?[_zip.Count])[member] = storage;
         }
         else if (bytes == 0 || location == "meta")
         {

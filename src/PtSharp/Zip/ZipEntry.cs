@@ -34,8 +34,6 @@ public sealed class ZipEntry
     public long DataOffset { get; }
     /// <summary>True when the payload is stored uncompressed and can be memory-mapped directly.</summary>
     public bool IsStored => Method == 0;
-    /// <summary>The storage a persistent id resolved to this record, once one has (reused by later references).</summary>
-    internal PtStorage? Storage { get; set; }
     /// <summary>True when bit 0 (traditional or strong encryption) is set.</summary>
     public bool IsEncrypted => (Flags & 1) != 0;
 }

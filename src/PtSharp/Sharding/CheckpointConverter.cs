@@ -87,17 +87,17 @@ public static class CheckpointConverter
         if (options.Key is not null) file.TryGetPath(options.Key, out value);
         var expected = options.Key is null ? file.Tensors : TensorsAsRoot(file, value);
         options.OnWriteStart?.Invoke(expected.Select(t => t.Tensor.Storage).Where(s => s is not null).Distinct(ReferenceEqualityComparer.Instance).Sum(s => ((PtStorage)s!).ByteLength));
-        PtWriter.Save(output, value, new PtSaveOptions { Progress = options.Progress });
+        // The written file is read back and compared before it replaces the output, so a failed check loses nothing.
+        PtWriter.Save(output, value, new PtSaveOptions { Progress = options.Progress }, !options.Verify ? null : temp =>
+        {
+            using var back = PtFile.Open(temp);
+            TensorEquality.Verify(expected, back.Tensors, Path.GetFileName(output));
+        });
         report.WholeObject = true;
         report.Files.Add(Path.GetFullPath(output));
         report.TensorCount = expected.Count;
         report.Bytes = expected.Select(t => t.Tensor.Storage).Where(s => s is not null).Distinct(ReferenceEqualityComparer.Instance).Sum(s => ((PtStorage)s!).ByteLength);
-        if (options.Verify)
-        {
-            using var back = PtFile.Open(output);
-            TensorEquality.Verify(expected, back.Tensors, Path.GetFileName(output));
-            report.Verified = true;
-        }
+        report.Verified = options.Verify;
     }
 
     /// <summary>

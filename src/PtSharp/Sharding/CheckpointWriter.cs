@@ -129,47 +129,16 @@ public static class CheckpointWriter
             });
             return new Written(r.DataLength, r.Aliases);
         }
-        using (var stop = new CancellationTokenSource())
-        {
-            var toucher = Task.Run(() => Prefault(tensors, stop.Token));
-            try
+        // The .pt writer's checksum thread reads every large storage ahead of the copy (faulting the mapped sources
+        // in); the written file is read back and compared before it replaces the target.
+        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress },
+            !options.Verify ? null : temp =>
             {
-                PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress });
-            }
-            finally
-            {
-                stop.Cancel();
-                toucher.Wait();
-            }
-        }
-        if (options.Verify)
-        {
-            using var back = PtFile.Open(path);
-            TensorEquality.Verify(tensors, back.StateDict, System.IO.Path.GetFileName(path));
-        }
+                using var back = PtFile.Open(temp);
+                TensorEquality.Verify(tensors, back.StateDict, System.IO.Path.GetFileName(path));
+            });
         long bytes = tensors.Select(t => t.Tensor.Storage).Where(s => s is not null).Distinct(ReferenceEqualityComparer.Instance).Sum(s => ((PtStorage)s!).ByteLength);
         return new Written(bytes, new Dictionary<string, string>());
-    }
-
-    /// <summary>
-    /// Touches one byte per page of every storage, in the order the .pt writer writes them, on another core while it
-    /// writes: the writer's copies then find mapped sources (safetensors or .pt mappings) already faulted in.
-    /// </summary>
-    private static unsafe void Prefault(IReadOnlyList<NamedTensor> tensors, CancellationToken stop)
-    {
-        var seen = new HashSet<PtStorage>(ReferenceEqualityComparer.Instance);
-        long sink = 0;
-        foreach (var nt in tensors)
-        {
-            if (nt.Tensor.Storage is not { HasData: true, IsBigEndian: false } storage || !seen.Add(storage)) continue;
-            byte* p = storage.Pointer;
-            for (long at = 0; at < storage.ByteLength; at += 4096)
-            {
-                sink += p[at];
-                if ((at & ((64 << 20) - 1)) == 0 && stop.IsCancellationRequested) return;
-            }
-        }
-        GC.KeepAlive(sink);
     }
 
     /// <summary>Splits the state dict into shards of at most <paramref name="max"/> bytes (huggingface_hub's algorithm).</summary>

@@ -14,7 +14,14 @@ public static class PtWriter
     /// <summary>Saves <paramref name="root"/> (a state dict, checkpoint, tensor, or any tree PtSharp reads) to <paramref name="path"/>.</summary>
     /// <exception cref="PtWriteException">A value cannot be written; nothing was written.</exception>
     /// <exception cref="IOException">Writing failed; the previous file at <paramref name="path"/> is unchanged.</exception>
-    public static void Save(string path, object? root, PtSaveOptions? options = null)
+    public static void Save(string path, object? root, PtSaveOptions? options = null) => Save(path, root, options, checkBeforeReplace: null);
+
+    /// <summary>
+    /// <see cref="Save(string, object?, PtSaveOptions?)"/>, running <paramref name="checkBeforeReplace"/> on the
+    /// complete, flushed temporary file before it replaces the target: when the check throws, the target is left as
+    /// it was and the temporary file is deleted (a converter's read-back verification).
+    /// </summary>
+    internal static void Save(string path, object? root, PtSaveOptions? options, Action<string>? checkBeforeReplace)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new PtSaveOptions();
@@ -35,6 +42,7 @@ public static class PtWriter
                 flusher.Drain();
                 stream.Flush(flushToDisk: true);
             }
+            checkBeforeReplace?.Invoke(temp);
             if (!OperatingSystem.IsWindows() && File.Exists(full))
                 File.SetUnixFileMode(temp, File.GetUnixFileMode(full)); // keep the replaced file's permissions
             File.Move(temp, full, overwrite: true);
@@ -57,11 +65,15 @@ public static class PtWriter
 
     /// <summary>Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.</summary>
     /// <exception cref="PtWriteException">A tensor cannot be written.</exception>
-    public static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options = null)
+    public static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options = null) =>
+        SaveStateDict(path, tensors, options, checkBeforeReplace: null);
+
+    /// <summary><see cref="SaveStateDict(string, IEnumerable{KeyValuePair{string, PtTensor}}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
+    internal static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
     {
         var dict = new Pickle.PyDict("collections.OrderedDict");
         foreach (var kv in tensors) dict.Set(kv.Key, kv.Value);
-        Save(path, dict, options);
+        Save(path, dict, options, checkBeforeReplace);
     }
 
     /// <summary>torch.save's archive name: the file name with its last extension removed.</summary>

@@ -179,6 +179,38 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_check_of_the_written_file_runs_before_the_rename_and_a_failed_check_loses_nothing()
+    {
+        // What pt convert's read-back verification relies on: the check sees the complete temporary file, not the
+        // target, and when it fails the previous target stays and the temporary file goes.
+        string target = PathFor("model.pt");
+        PtWriter.Save(target, Previous());
+        byte[] previous = File.ReadAllBytes(target);
+        var next = new PyDict("collections.OrderedDict") { { "next.weight", PtTensor.FromArray(new float[] { 9, 8, 7 }, [3]) } };
+
+        string? checkedPath = null;
+        var ex = Assert.Throws<PtWriteException>(() => PtWriter.Save(target, next, null, temp =>
+        {
+            checkedPath = temp;
+            Assert.Equal(previous, File.ReadAllBytes(target)); // not replaced yet
+            using var back = PtFile.Open(temp);
+            Assert.Equal(new float[] { 9, 8, 7 }, back.StateDict.Single().Tensor.ToArray<float>());
+            throw new PtWriteException("verification failed: simulated");
+        }));
+        Assert.Contains("simulated", ex.Message, StringComparison.Ordinal);
+        Assert.NotNull(checkedPath);
+        Assert.Equal(_dir.FullName, Path.GetDirectoryName(checkedPath));
+        Assert.NotEqual(target, checkedPath);
+        Assert.Equal(previous, File.ReadAllBytes(target));
+        Assert.Empty(TempFiles(target));
+
+        PtWriter.Save(target, next, null, temp => { using var back = PtFile.Open(temp); });
+        using var written = PtFile.Open(target);
+        Assert.Equal("next.weight", written.StateDict.Single().Name);
+        Assert.Empty(TempFiles(target));
+    }
+
+    [Fact]
     public void A_missing_folder_is_an_io_error_and_writes_nothing()
     {
         string target = Path.Combine(_dir.FullName, "no", "such", "model.pt");

@@ -102,13 +102,6 @@ internal sealed unsafe partial class PickleMachine
         catch (DecoderFallbackException) { Fail("string is not valid UTF-8", at); return ""; }
     }
 
-    /// <summary>Python 2 8-bit strings: torch.load decodes them as UTF-8; bytes that are not UTF-8 are kept as Latin-1 text.</summary>
-    private static string Decode8Bit(ReadOnlySpan<byte> bytes)
-    {
-        try { return StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException) { return Encoding.Latin1.GetString(bytes); }
-    }
-
     private string Ascii(ReadOnlySpan<byte> line, long at)
     {
         foreach (byte b in line) if (b >= 0x80) Fail("non-ASCII byte in a GLOBAL or PERSID name", at);
@@ -182,70 +175,8 @@ internal sealed unsafe partial class PickleMachine
     {
         if (line.Length < 2 || line[0] != line[^1] || (line[0] != (byte)'\'' && line[0] != (byte)'"'))
             Fail("STRING argument is not quoted", at);
-        var body = line[1..^1];
-        var output = new List<byte>(body.Length);
-        for (int i = 0; i < body.Length; i++)
-        {
-            byte c = body[i];
-            if (c != (byte)'\\' || i + 1 == body.Length) { output.Add(c); continue; }
-            byte e = body[++i];
-            switch (e)
-            {
-                case (byte)'n': output.Add((byte)'\n'); break;
-                case (byte)'r': output.Add((byte)'\r'); break;
-                case (byte)'t': output.Add((byte)'\t'); break;
-                case (byte)'a': output.Add(7); break;
-                case (byte)'b': output.Add(8); break;
-                case (byte)'f': output.Add(12); break;
-                case (byte)'v': output.Add(11); break;
-                case (byte)'\\': output.Add((byte)'\\'); break;
-                case (byte)'\'': output.Add((byte)'\''); break;
-                case (byte)'"': output.Add((byte)'"'); break;
-                case (byte)'x' when i + 2 < body.Length + 0 && IsHex(body[i + 1]) && i + 2 < body.Length && IsHex(body[i + 2]):
-                    output.Add((byte)(Hex(body[i + 1]) * 16 + Hex(body[i + 2]))); i += 2; break;
-                case >= (byte)'0' and <= (byte)'7':
-                    {
-                        int v = e - '0';
-                        for (int k = 0; k < 2 && i + 1 < body.Length && body[i + 1] >= '0' && body[i + 1] <= '7'; k++) v = v * 8 + (body[++i] - '0');
-                        output.Add((byte)v);
-                        break;
-                    }
-                default: output.Add((byte)'\\'); output.Add(e); break;
-            }
-        }
-        return output.ToArray();
+        return PickleText.Unescape(line[1..^1]);
     }
-
-    /// <summary>Decodes CPython's raw-unicode-escape: Latin-1 text where only \uXXXX and \UXXXXXXXX are escapes.</summary>
-    private static string DecodeRawUnicodeEscape(ReadOnlySpan<byte> line)
-    {
-        var sb = new StringBuilder(line.Length);
-        for (int i = 0; i < line.Length; i++)
-        {
-            byte c = line[i];
-            if (c == (byte)'\\' && i + 1 < line.Length && (line[i + 1] == (byte)'u' || line[i + 1] == (byte)'U'))
-            {
-                int digits = line[i + 1] == (byte)'u' ? 4 : 8;
-                if (i + 1 + digits < line.Length || i + 1 + digits == line.Length - 0)
-                {
-                    int end = i + 2 + digits;
-                    if (end <= line.Length && AllHex(line[(i + 2)..end]))
-                    {
-                        int cp = 0;
-                        foreach (byte h in line[(i + 2)..end]) cp = cp * 16 + Hex(h);
-                        if (cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)) { sb.Append(char.ConvertFromUtf32(cp)); i = end - 1; continue; }
-                        if (cp <= 0xFFFF) { sb.Append((char)cp); i = end - 1; continue; }
-                    }
-                }
-            }
-            sb.Append((char)c);
-        }
-        return sb.ToString();
-    }
-
-    private static bool AllHex(ReadOnlySpan<byte> s) { foreach (var b in s) if (!IsHex(b)) return false; return true; }
-    private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
-    private static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 
     private static string Printable(ReadOnlySpan<byte> bytes)
     {

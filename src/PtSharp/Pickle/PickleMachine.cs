@@ -125,10 +125,10 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.BinUnicode: Push(ReadUtf8(ReadLength32(at), at), at); break;
             case PickleOpcode.ShortBinUnicode: Push(ReadUtf8(ReadByte("length"), at), at); break;
             case PickleOpcode.BinUnicode8: Push(ReadUtf8(ReadLength64(at), at), at); break;
-            case PickleOpcode.Unicode: Push(DecodeRawUnicodeEscape(ReadLine("UNICODE")), at); break;
-            case PickleOpcode.BinString: Push(Decode8Bit(ReadSpan(ReadLength32Signed(at), at)), at); break;
-            case PickleOpcode.ShortBinString: Push(Decode8Bit(ReadSpan(ReadByte("length"), at)), at); break;
-            case PickleOpcode.String: Push(Decode8Bit(DecodeQuotedString(ReadLine("STRING"), at)), at); break;
+            case PickleOpcode.Unicode: Push(PickleText.DecodeRawUnicodeEscape(ReadLine("UNICODE")), at); break;
+            case PickleOpcode.BinString: Push(PickleText.Decode8Bit(ReadSpan(ReadLength32Signed(at), at)), at); break;
+            case PickleOpcode.ShortBinString: Push(PickleText.Decode8Bit(ReadSpan(ReadByte("length"), at)), at); break;
+            case PickleOpcode.String: Push(PickleText.Decode8Bit(DecodeQuotedString(ReadLine("STRING"), at)), at); break;
             case PickleOpcode.BinBytes: Push(ReadSpan(ReadLength32(at), at).ToArray(), at); break;
             case PickleOpcode.ShortBinBytes: Push(ReadSpan(ReadByte("length"), at).ToArray(), at); break;
             case PickleOpcode.BinBytes8: Push(ReadSpan(ReadLength64(at), at).ToArray(), at); break;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using PtSharp.Pickle;
 
 namespace PtSharp.Scanning;
 
@@ -170,7 +171,7 @@ internal sealed class PickleScanner
             // Text.
             case 0x58: case 0x8C: case 0x8D: Push(Text(data, t.ArgStart, t.ArgLength, latin1: false)); break;
             case 0x54: case 0x55: Push(Text(data, t.ArgStart, t.ArgLength, latin1: true)); break;
-            case 0x56: Push(new Value { Kind = K.Str, Text = DecodeRawUnicodeEscape(data.Slice(t.ArgStart, t.ArgLength)) }); break;
+            case 0x56: Push(new Value { Kind = K.Str, Text = PickleText.DecodeRawUnicodeEscape(data.Slice(t.ArgStart, t.ArgLength)) }); break;
             case 0x53: Push(new Value { Kind = K.Str, Text = DecodeQuoted(data.Slice(t.ArgStart, t.ArgLength)) }); break;
             // Bytes.
             case 0x42: case 0x43: case 0x8E: case 0x96:
@@ -373,56 +374,11 @@ internal sealed class PickleScanner
         return sb.ToString();
     }
 
-    private static string DecodeRawUnicodeEscape(ReadOnlySpan<byte> line)
-    {
-        var sb = new StringBuilder(line.Length);
-        for (int i = 0; i < line.Length; i++)
-        {
-            byte c = line[i];
-            if (c == (byte)'\\' && i + 1 < line.Length && (line[i + 1] == (byte)'u' || line[i + 1] == (byte)'U'))
-            {
-                int digits = line[i + 1] == (byte)'u' ? 4 : 8;
-                int end = i + 2 + digits;
-                if (end <= line.Length && int.TryParse(Encoding.ASCII.GetString(line[(i + 2)..end]), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int cp)
-                    && cp is >= 0 and <= 0x10FFFF)
-                {
-                    if (cp is < 0xD800 or > 0xDFFF) sb.Append(char.ConvertFromUtf32(cp)); else sb.Append((char)cp);
-                    i = end - 1;
-                    continue;
-                }
-            }
-            sb.Append((char)c);
-        }
-        return sb.ToString();
-    }
-
-    /// <summary>Protocol-0 STRING: a quoted Python repr with backslash escapes.</summary>
+    /// <summary>Protocol-0 STRING: a quoted Python repr with backslash escapes, decoded as the unpickler decodes it.</summary>
     private static string DecodeQuoted(ReadOnlySpan<byte> line)
     {
         while (line.Length > 0 && line[^1] is (byte)' ' or (byte)'\r' or (byte)'\t') line = line[..^1];
         if (line.Length >= 2 && line[0] == line[^1] && line[0] is (byte)'\'' or (byte)'"') line = line[1..^1];
-        var sb = new StringBuilder(line.Length);
-        for (int i = 0; i < line.Length; i++)
-        {
-            byte c = line[i];
-            if (c != (byte)'\\' || i + 1 == line.Length) { sb.Append((char)c); continue; }
-            byte e = line[++i];
-            switch (e)
-            {
-                case (byte)'n': sb.Append('\n'); break;
-                case (byte)'r': sb.Append('\r'); break;
-                case (byte)'t': sb.Append('\t'); break;
-                case (byte)'\\': sb.Append('\\'); break;
-                case (byte)'\'': sb.Append('\''); break;
-                case (byte)'"': sb.Append('"'); break;
-                case (byte)'x' when i + 2 < line.Length && IsHex(line[i + 1]) && IsHex(line[i + 2]):
-                    sb.Append((char)(Hex(line[i + 1]) * 16 + Hex(line[i + 2]))); i += 2; break;
-                default: sb.Append('\\').Append((char)e); break;
-            }
-        }
-        return sb.ToString();
+        return PickleText.Decode8Bit(PickleText.Unescape(line));
     }
-
-    private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
-    private static int Hex(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 }

@@ -161,6 +161,19 @@ public sealed class OpcodeTests
     }
 
     [Fact]
+    public void UNICODE_escapes_beyond_U_10FFFF_or_malformed_stay_as_written()
+    {
+        // \UFFFFFFFF once overflowed the code point and escaped as ArgumentOutOfRangeException (CPython refuses the
+        // escape; PtSharp keeps it as text, as it does every escape raw-unicode-escape cannot apply).
+        var v = Values(p => p.UnicodeText(@"\UFFFFFFFF").UnicodeText(@"\U00110000").UnicodeText(@"\u12").UnicodeText(@"\uZZZZ!").UnicodeText(@"\ud800"), protocol: 0);
+        Assert.Equal(@"\UFFFFFFFF", v[0]);
+        Assert.Equal(@"\U00110000", v[1]);
+        Assert.Equal(@"\u12", v[2]);
+        Assert.Equal(@"\uZZZZ!", v[3]);
+        Assert.Equal("\ud800", v[4]); // a lone surrogate, as Python keeps it
+    }
+
+    [Fact]
     public void STRING_decodes_python_escapes_in_either_quote()
     {
         // STRING = b'S'  # push string; NL-terminated string argument

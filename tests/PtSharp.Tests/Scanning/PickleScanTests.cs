@@ -51,6 +51,16 @@ public sealed class PickleScanTests
     }
 
     [Fact]
+    public void Stack_global_names_from_STRING_are_unescaped_as_the_unpickler_does()
+    {
+        // S'o\163' is 'os' to CPython (octal escape): the scanner must read it the way the unpickler imports it.
+        var p = new PickleBuilder().StringText(@"'o\163'").StringText(@"'\x73ystem'").StackGlobal().Mark().StringText("'id'").Tuple().Reduce().Stop();
+        var r = Scan(p);
+        Assert.Equal(GlobalVerdict.Dangerous, Global(r, "os.system").Verdict);
+        Assert.True(r.IsDangerous);
+    }
+
+    [Fact]
     public void Stack_global_on_a_computed_string_is_unresolvable_and_dangerous()
     {
         var p = PickleBuilder.Start(4).Global("builtins", "str").ShortBinUnicode("os").Tuple1().Reduce()

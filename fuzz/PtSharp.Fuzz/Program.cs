@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using PtSharp;
 using PtSharp.Scanning;
+using PtSharp.Tests.Support;
 using SharpFuzz;
 
 namespace PtSharp.Fuzz;
@@ -84,24 +85,12 @@ public static class Targets
         using (f)
         {
             IReadOnlyList<NamedTensor> tensors;
-            try { tensors = f.Tensors; _ = f.StateDict; _ = f.ParameterCount; }
+            try { tensors = TensorAccessors.Walk(f); }
             catch (PtFormatException) { return; }
             foreach (var named in tensors.Take(64))
             {
-                var t = named.Tensor;
-                try
-                {
-                    _ = t.ByteCount;
-                    if (t.ElementCount > 1 << 16) continue;
-                    switch (t.DType.ElementSize())
-                    {
-                        case 1: _ = t.ToArray<byte>(); _ = t.AsTensorSpan<byte>(); break;
-                        case 2: _ = t.ToArray<ushort>(); _ = t.AsTensorSpan<ushort>(); break;
-                        case 4: _ = t.ToArray<float>(); _ = t.AsTensorSpan<float>(); break;
-                        case 8: _ = t.ToArray<double>(); _ = t.AsTensorSpan<double>(); break;
-                    }
-                }
-                catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException or PtFormatException) { }
+                try { TensorAccessors.Exercise(named.Tensor); }
+                catch (Exception e) when (TensorAccessors.IsDocumented(e)) { }
             }
         }
     }

@@ -137,10 +137,13 @@ internal sealed class ZipArchiveReader
 
     private Member DescribeAt(int index) => Describe(_bytes, _central[index], index, long.MaxValue, _source);
 
-    private ReadOnlySpan<byte> NameBytes(int index)
+    private ReadOnlySpan<byte> NameBytes(int index) => NameBytesAt(_bytes, _central[index], _source);
+
+    /// <summary>The name bytes of the member whose central-directory header starts at <paramref name="central"/>.</summary>
+    private static ReadOnlySpan<byte> NameBytesAt(ByteWindow bytes, long central, string? source)
     {
-        var h = _bytes.Span(_central[index], ZipLayout.CentralHeaderSize, "central directory entry", _source);
-        return _bytes.Span(_central[index] + ZipLayout.CentralHeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(h[28..]), "entry name", _source);
+        var h = bytes.Span(central, ZipLayout.CentralHeaderSize, "central directory entry", source);
+        return bytes.Span(central + ZipLayout.CentralHeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(h[28..]), "entry name", source);
     }
 
     /// <summary>
@@ -200,7 +203,7 @@ internal sealed class ZipArchiveReader
     }
 
     /// <summary>The name of the member at <paramref name="index"/>.</summary>
-    public string NameAt(int index) => _made[index]?.Name ?? Text(_bytes, _central[index] + ZipLayout.CentralHeaderSize, NameBytes(index).Length);
+    public string NameAt(int index) => _made[index]?.Name ?? Encoding.UTF8.GetString(NameBytes(index));
 
     public bool TryGetEntry(string name, out ZipEntry entry) => TryGetEntry(name, "", out entry);
 
@@ -251,11 +254,7 @@ internal sealed class ZipArchiveReader
         private static void Overlap(ByteWindow bytes, long firstCentral, long secondCentral, long at, string source) =>
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"members '{NameAtHeader(bytes, firstCentral)}' and '{NameAtHeader(bytes, secondCentral)}' overlap", source, at);
 
-        private static string NameAtHeader(ByteWindow bytes, long central)
-        {
-            var h = bytes.Span(central, ZipLayout.CentralHeaderSize, "central directory entry", null);
-            return Text(bytes, central + ZipLayout.CentralHeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(h[28..]));
-        }
+        private static string NameAtHeader(ByteWindow bytes, long central) => Encoding.UTF8.GetString(NameBytesAt(bytes, central, null));
     }
 
     private static long ToLong(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;

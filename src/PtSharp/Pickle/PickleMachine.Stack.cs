@@ -134,10 +134,13 @@ internal sealed unsafe partial class PickleMachine
         Push(v, at);
     }
 
-    private object? CheckKey(object? key, long at)
+    /// <summary>Appends key/value pairs to a dict; their lookups are deferred to the end of the pickle (see <see cref="PyDict.SetMany"/>).</summary>
+    private void AddPairs(PyDict dict, object?[] pairs, long at)
     {
-        if (key is PyList or PyDict or PySet { IsFrozen: false }) Fail("unhashable dict key (list, dict or set)", at);
-        return key;
+        for (int i = 0; i < pairs.Length; i += 2)
+            if (pairs[i] is PyList or PyDict or PySet { IsFrozen: false }) Fail("unhashable dict key (list, dict or set)", at);
+        dict.SetMany(pairs);
+        _deferredDicts.Add(dict);
     }
 
     private void AppendTo(object? target, object?[] items, long at)
@@ -160,9 +163,7 @@ internal sealed unsafe partial class PickleMachine
             _ => null!,
         };
         if (dict is null) Fail($"SETITEM on {Describe(target)}, which is not a dict", at);
-        for (int i = 0; i < items.Length; i += 2) CheckKey(items[i], at);
-        dict.SetMany(items);
-        _deferredDicts.Add(dict);
+        AddPairs(dict, items, at);
     }
 
     internal static string Describe(object? v) => v switch

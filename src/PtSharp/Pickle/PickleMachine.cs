@@ -153,9 +153,7 @@ internal sealed unsafe partial class PickleMachine
                     var items = PopMark(at);
                     if (items.Length % 2 != 0) Fail("DICT with an odd number of items", at);
                     var d = new PyDict();
-                    for (int i = 0; i < items.Length; i += 2) CheckKey(items[i], at);
-                    d.SetMany(items);
-                    _deferredDicts.Add(d);
+                    AddPairs(d, items, at);
                     Push(d, at);
                     break;
                 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs everything the tests need (both real torch oracles; needs root on Debian 12), regenerates the golden
-# fixtures with real torch into a temporary folder, and runs every test. Last line: "Tests: N passed, N failed".
+# Installs everything the tests need (both real torch oracles, the Debian 13 chroot, chromium, the AOT toolchain;
+# needs root on Debian 12), regenerates the golden fixtures with real torch into a temporary folder, and runs every
+# test suite: host suites with `dotnet test`, suites whose project sets <PtSharpTestHost>chroot</PtSharpTestHost>
+# (TorchSharp's native libraries need Debian 13's C++ runtime) built on the host and run inside the chroot.
+# Last line: "Tests: N passed, N failed", summed over every suite.
 #   PTSHARP_SKIP_SETUP=1   use the oracles already installed
 #   PTSHARP_NO_REGEN=1     only test the committed fixtures
+#   PTSHARP_SUITES="A B"   run only these test projects (folder names under tests/)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -10,8 +14,10 @@ work=$(mktemp -d /tmp/ptsharp-test.XXXXXX)
 export PT_ORACLE_CHROOT=${PT_ORACLE_CHROOT:-/opt/pt-oracle/trixie}
 trap 'rm -rf "$work"' EXIT
 
+fail_setup() { echo "$1"; echo "Tests: 0 passed, 1 failed"; exit 1; }
+
 if [ "${PTSHARP_SKIP_SETUP:-0}" != 1 ]; then
-  bash tools/setup-oracles.sh || { echo "setup of the torch oracles failed"; echo "Tests: 0 passed, 1 failed"; exit 1; }
+  bash tools/setup-oracles.sh || fail_setup "setup of the torch oracles failed"
 fi
 
 fixture_dirs=""
@@ -24,23 +30,51 @@ if [ "${PTSHARP_NO_REGEN:-0}" != 1 ]; then
       fixture_dirs="$fixture_dirs:$out"
     else
       tail -20 "$work/gen-$v.log"
-      echo "fixture generation with torch $v failed"; echo "Tests: 0 passed, 1 failed"; exit 1
+      fail_setup "fixture generation with torch $v failed"
     fi
   done
   hb="$work/handbuilt"
   mkdir -p "$hb"
   bash tools/oracle.sh 2.6 tests/fixtures/handbuilt.py "$hb" > "$work/gen-hb.log" 2>&1 && fixture_dirs="$fixture_dirs:$hb" \
-    || { tail -20 "$work/gen-hb.log"; echo "hand-built fixture generation failed"; echo "Tests: 0 passed, 1 failed"; exit 1; }
+    || { tail -20 "$work/gen-hb.log"; fail_setup "hand-built fixture generation failed"; }
 fi
 export PTSHARP_FIXTURE_DIRS="${fixture_dirs#:}"
 
 dotnet build PtSharp.slnx -c Release -nologo -v q 2>&1 | tail -3
-dotnet test tests/PtSharp.Tests -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$work/test.log" | grep -E "^\s*(Failed|Passed!|Failed!|Skipped) |error|Total tests" | tail -60
-rc=${PIPESTATUS[0]}
-# The console logger ends with "Total tests: N" followed by "Passed: N" / "Failed: N" lines.
-passed=$(grep -E '^\s+Passed:\s+[0-9]+' "$work/test.log" | tail -1 | grep -oE '[0-9]+')
-failed=$(grep -E '^\s+Failed:\s+[0-9]+' "$work/test.log" | tail -1 | grep -oE '[0-9]+')
-[ -n "$passed" ] || passed=0
-[ -n "$failed" ] || failed=$([ "$rc" = 0 ] && echo 0 || echo 1)
-echo "Tests: $passed passed, $failed failed"
-[ "$rc" = 0 ] && [ "$failed" = 0 ]
+
+total_passed=0
+total_failed=0
+overall_rc=0
+run_suite() {  # run_suite NAME HOST|chroot
+  local name=$1 where=$2 log="$work/test-$1.log" rc passed failed
+  local proj="tests/$name"
+  echo "== $name ($where)"
+  if [ "$where" = chroot ]; then
+    bash tools/chroot-exec.sh env PTSHARP_FIXTURE_DIRS="$PTSHARP_FIXTURE_DIRS" PT_ORACLE_CHROOT="$PT_ORACLE_CHROOT" \
+      PTSHARP_IN_CHROOT=1 dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" \
+      > "$log" 2>&1
+    rc=$?
+  else
+    dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" > "$log" 2>&1
+    rc=$?
+  fi
+  grep -E "^\s*(Failed|Passed!|Failed!|Skipped) |error|Total tests" "$log" | tail -60
+  # The console logger ends with "Total tests: N" followed by "Passed: N" / "Failed: N" lines.
+  passed=$(grep -E '^\s+Passed:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+  failed=$(grep -E '^\s+Failed:\s+[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+  [ -n "$passed" ] || passed=0
+  [ -n "$failed" ] || failed=$([ "$rc" = 0 ] && echo 0 || echo 1)
+  if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then tail -20 "$log"; failed=1; fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  [ "$rc" = 0 ] || overall_rc=1
+}
+
+for csproj in tests/*/*.csproj; do
+  name=$(basename "$(dirname "$csproj")")
+  if [ -n "${PTSHARP_SUITES:-}" ] && ! [[ " $PTSHARP_SUITES " == *" $name "* ]]; then continue; fi
+  if grep -q '<PtSharpTestHost>chroot</PtSharpTestHost>' "$csproj"; then run_suite "$name" chroot; else run_suite "$name" host; fi
+done
+
+echo "Tests: $total_passed passed, $total_failed failed"
+[ "$overall_rc" = 0 ] && [ "$total_failed" = 0 ]

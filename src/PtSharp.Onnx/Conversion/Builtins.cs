@@ -42,7 +42,7 @@ internal static class Builtins
                     return TensorValue.Constant([ToDouble(it, v)], [], v is double ? DType.Float64 : DType.Int64);
                 }
             case "ops.prim.dtype": return OnnxTypes.ToScalarType(AsTensor(it, Arg(0)).DType);
-            case "ops.prim.device": return "cpu";
+            case "ops.prim.device" or "torch.device": return "cpu";
             case "ops.prim.RaiseException" or "ops.prim.AssertionError":
                 throw it.Error($"the model raises for these inputs: {Arg(0)}", name);
             case "torch.format":
@@ -78,6 +78,9 @@ internal static class Builtins
         }
         string op = name.StartsWith("torch.", StringComparison.Ordinal) ? name[6..]
             : name.StartsWith("ops.aten.", StringComparison.Ordinal) ? name[9..] : "";
+        if (op == "slice" && args.Count > 0 && args[0] is List<object?> or TupleValue)
+            return Slice(it, args[0], args.Count > 1 ? args[1] : null, args.Count > 2 ? args[2] : null, args.Count > 3 ? args[3] : null);
+        if (op == "add" && args.Count == 2 && args[0] is List<object?> l1 && args[1] is List<object?> l2) return l1.Concat(l2).ToList();
         if (op.Length > 0 && args.Count > 0 && IsScalarCall(args))
         {
             if (op is "eq" or "ne" or "lt" or "gt" or "le" or "ge" or "add" or "sub" or "mul" or "div" or "floordiv"

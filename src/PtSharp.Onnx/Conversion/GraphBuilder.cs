@@ -49,7 +49,8 @@ internal sealed class GraphBuilder
         if (t.Source is not null)
         {
             var name = Reserve(t.SourceName ?? "const");
-            AddInitializer(name, t.Shape, t.DType, TensorBytes.Of(t.Source, Fp16));
+            var dtype = Fp16 && t.DType == DType.Float32 ? DType.Float16 : t.DType;
+            AddInitializer(name, t.Shape, dtype, TensorBytes.Of(t.Source, Fp16));
             t.Name = name;
             return name;
         }

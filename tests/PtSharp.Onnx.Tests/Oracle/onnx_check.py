@@ -2,7 +2,7 @@
 
 REQUEST.json: {"cases": [{"name", "pt", "onnx", "inputs": [[shape]...], "seed", "fp16": bool}], "out": "RESULT.json"}
 For each case: onnx.checker.check_model(full_check=True), then onnxruntime's outputs vs torch.jit.load(pt)(x) on the
-same random inputs; writes {"name": {"checker": "ok"|error, "max_rel": float, "max_abs": float, "inputs": path}} and
+same random inputs; writes {"name": {"checker": "ok"|error, "max_rel": max|ort - torch| / max|torch|, "allclose": rtol 1e-4 atol 1e-5, "max_abs": float, "inputs": path}} and
 saves the inputs and torch's outputs as .npy next to the ONNX file for the .NET side.
 """
 import json
@@ -45,7 +45,8 @@ def main():
                     raise ValueError("shape %s vs torch %s" % (o.shape, w.shape))
                 d = np.abs(w - o)
                 ab = max(ab, float(d.max()))
-                rel = max(rel, float((d / (np.abs(w) + 1e-3)).max()))
+                rel = max(rel, float(d.max() / max(np.abs(w).max(), 1e-12)))
+                r["allclose"] = bool(np.allclose(o, w, rtol=1e-4, atol=1e-5)) and r.get("allclose", True)
             r["max_rel"], r["max_abs"] = rel, ab
             for i, x in enumerate(xs):
                 np.save(c["onnx"] + ".in%d.npy" % i, x.numpy())

@@ -114,7 +114,9 @@ public static class DynamicQuantizer
     {
         var quantized = new HashSet<string>(layers.Select(l => l.Module), StringComparer.Ordinal);
         var meta = new PyDict("collections.OrderedDict");
-        var input = root is PyDict { Attributes: { } a } && a.TryGetValue("_metadata", out var m) && m is PyDict md ? md : null;
+        var input = root is PyDict { Attributes: { } a } && a.TryGetValue("_metadata", out var m) && m is PyDict md ? md
+            : root is PyObject model && ModuleWalker.IsModule(model) ? ModuleVersions.Of(model)
+            : null;
         if (input is null) meta.Set("", Version(1));
         else
             foreach (var kv in input)

@@ -28,10 +28,11 @@ public static class PruningFold
         {
             names.Add(name);
             var product = new FoldedProduct(orig, mask);
-            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)orig.ByteCount));
+            var bytes = orig.ByteCount == 0 ? IO.PinnedBytes.Empty : IO.PinnedBytes.Allocate(orig.ByteCount);
             int at = 0;
-            product.Produce(chunk => { chunk.CopyTo(bytes.AsSpan(at)); at += chunk.Length; });
-            return PtTensor.FromArray(bytes, [.. orig.Shape], orig.DType);
+            product.Produce(chunk => { chunk.CopyTo(bytes.Array.AsSpan(at)); at += chunk.Length; });
+            var storage = new PtStorage("", orig.DType, bytes.Length, "cpu", null, bytes, 0, bigEndian: false) { SwapUnit = orig.DType.SwapUnit() };
+            return PtTensor.FromStorage(storage, orig.DType, [.. orig.Shape], PtTensor.ContiguousStrides([.. orig.Shape]), 0);
         }, out _);
         folded = names;
         return result;

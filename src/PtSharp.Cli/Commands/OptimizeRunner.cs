@@ -1,4 +1,5 @@
 using PtSharp.Cli.Output;
+using PtSharp.Errors;
 
 namespace PtSharp.Cli.Commands;
 

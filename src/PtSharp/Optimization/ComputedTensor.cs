@@ -1,4 +1,6 @@
 using System.Buffers;
+using PtSharp.Tensors;
+using PtSharp.Writing;
 
 namespace PtSharp.Optimization;
 

@@ -1,7 +1,11 @@
 using System.Text.RegularExpressions;
+using PtSharp.Conversion;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
-using PtSharp.Sharding;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
+using PtSharp.Writing;
 
 namespace PtSharp.Optimization;
 

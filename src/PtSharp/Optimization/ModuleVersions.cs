@@ -1,3 +1,4 @@
+using PtSharp.Loading;
 using PtSharp.Pickle;
 
 namespace PtSharp.Optimization;

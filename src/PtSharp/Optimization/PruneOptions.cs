@@ -1,3 +1,5 @@
+using PtSharp.Loading;
+
 namespace PtSharp.Optimization;
 
 /// <summary>Whether magnitude pruning ranks each tensor on its own or all selected tensors together.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
 
 namespace PtSharp.Optimization;

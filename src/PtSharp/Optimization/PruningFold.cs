@@ -1,8 +1,13 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using PtSharp.Conversion;
+using PtSharp.Errors;
+using PtSharp.IO;
+using PtSharp.Loading;
 using PtSharp.Pickle;
-using PtSharp.Sharding;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
+using PtSharp.Writing;
 
 namespace PtSharp.Optimization;
 
@@ -28,7 +33,7 @@ public static class PruningFold
         {
             names.Add(name);
             var product = new FoldedProduct(orig, mask);
-            var bytes = orig.ByteCount == 0 ? IO.PinnedBytes.Empty : IO.PinnedBytes.Allocate(orig.ByteCount);
+            var bytes = orig.ByteCount == 0 ? PinnedBytes.Empty : PinnedBytes.Allocate(orig.ByteCount);
             int at = 0;
             product.Produce(chunk => { chunk.CopyTo(bytes.Array.AsSpan(at)); at += chunk.Length; });
             var storage = new PtStorage("", orig.DType, bytes.Length, "cpu", null, bytes, 0, bigEndian: false) { SwapUnit = orig.DType.SwapUnit() };

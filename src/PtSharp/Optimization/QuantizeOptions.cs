@@ -1,3 +1,5 @@
+using PtSharp.Loading;
+
 namespace PtSharp.Optimization;
 
 /// <summary>The weight-only formats <see cref="DynamicQuantizer"/> writes to safetensors (see docs/optimize.md).</summary>

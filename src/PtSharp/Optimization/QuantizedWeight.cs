@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using PtSharp.Tensors;
 
 namespace PtSharp.Optimization;
 

@@ -1,4 +1,5 @@
 using PtSharp.Safetensors;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
 
 namespace PtSharp.Optimization;

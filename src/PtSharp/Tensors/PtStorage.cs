@@ -62,7 +62,7 @@ public sealed unsafe class PtStorage
     /// <summary>
     /// For storages computed while a file is written (quantized or pruned weights): writes exactly
     /// <see cref="ByteLength"/> bytes through the sink, in chunks, so no whole copy is ever held in memory.
-    /// Such a storage has no <see cref="Bytes"/>; only <see cref="PtWriter"/> reads it.
+    /// Such a storage has no <see cref="Bytes"/>; only the .pt writer reads it.
     /// </summary>
     internal Action<Action<ReadOnlySpan<byte>>>? Producer { get; init; }
 

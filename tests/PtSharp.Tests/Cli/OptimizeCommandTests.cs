@@ -1,5 +1,6 @@
-using PtSharp.Cli;
 using PtSharp.Cli.Commands;
+using PtSharp.Cli;
+using PtSharp.Loading;
 using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Cli;

@@ -1,5 +1,8 @@
+using PtSharp.Loading;
 using PtSharp.Optimization;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
+using PtSharp.Writing;
 
 namespace PtSharp.Tests.Optimization;
 

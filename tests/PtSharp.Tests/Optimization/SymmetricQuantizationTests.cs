@@ -1,4 +1,5 @@
 using PtSharp.Optimization;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Optimization;
 

@@ -94,4 +94,25 @@ public sealed class OptimizeCommandTests : IDisposable
         var w = folded.StateDict[0].Tensor.ToFloatArray();
         Assert.Equal(2, Enumerable.Range(0, 8).Count(r => w.Skip(r * 4).Take(4).All(x => x == 0)));
     }
+
+    [Fact]
+    public void Inspect_folds_pruning_on_request_and_reports_sparsity_with_stats()
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Assert.Equal(ExitCodes.Ok, PruneCommand.Run(o, e, CliTestFiles.TinyMlp, Out("m.pt"), new PruneCommand.Settings { Amount = "0.5", KeepMask = true }));
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        Assert.Equal(ExitCodes.Ok, InspectCommand.Run(stdout, stderr, Out("m.pt"), json: true, stats: true, code: false, strict: false, foldPruning: true));
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout.ToString());
+        var tensors = doc.RootElement.GetProperty("tensors").EnumerateArray().ToList();
+        Assert.Equal(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"], tensors.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(0.5, tensors[0].GetProperty("sparsity").GetDouble());
+        Assert.Equal(0.5, tensors[2].GetProperty("sparsity").GetDouble());
+        Assert.Equal(0.0, tensors[1].GetProperty("sparsity").GetDouble());
+
+        stdout = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, InspectCommand.Run(stdout, stderr, Out("m.pt"), json: false, stats: true, code: false, strict: false));
+        Assert.Contains("fc1.weight_mask", stdout.ToString());
+        Assert.Contains("Sparsity", stdout.ToString());
+        Assert.Contains("50.0 %", stdout.ToString());
+    }
 }

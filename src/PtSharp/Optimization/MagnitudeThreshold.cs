@@ -1,3 +1,4 @@
+using System.Buffers;
 using PtSharp.Tensors;
 
 namespace PtSharp.Optimization;
@@ -39,7 +40,20 @@ internal sealed class MagnitudeThreshold
     {
         if (count <= 0) return new MagnitudeThreshold(0, new long[tensors.Count]);
         // Pass 1: the high 16 bits.
-        var histogram = new long[1 << 16];
+        var histogram = ArrayPool<long>.Shared.Rent(1 << 16);
+        try
+        {
+            return Find(tensors, count, histogram);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(histogram);
+        }
+    }
+
+    private static MagnitudeThreshold Find(IReadOnlyList<PtTensor> tensors, long count, long[] histogram)
+    {
+        Array.Clear(histogram);
         Scan(tensors, (keys, _) => { foreach (uint k in keys) histogram[k >> 16]++; });
         long below = 0;
         int high = Bucket(histogram, count, ref below);
@@ -51,7 +65,8 @@ internal sealed class MagnitudeThreshold
         long equal = histogram[low];
         long ties = count - below;
         var perTensor = new long[tensors.Count];
-        if (ties == equal)
+        if (tensors.Count == 1) perTensor[0] = ties;
+        else if (ties == equal)
         {
             // Every value equal to the key goes: count them per tensor.
             Scan(tensors, (keys, index) => { foreach (uint k in keys) if (k == key) perTensor[index]++; });
@@ -84,7 +99,19 @@ internal sealed class MagnitudeThreshold
 
     private static void Scan(IReadOnlyList<PtTensor> tensors, KeyChunk body)
     {
-        var keys = new uint[FloatReader.ChunkElements];
+        var keys = ArrayPool<uint>.Shared.Rent(FloatReader.ChunkElements);
+        try
+        {
+            ScanInto(tensors, body, keys);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(keys);
+        }
+    }
+
+    private static void ScanInto(IReadOnlyList<PtTensor> tensors, KeyChunk body, uint[] keys)
+    {
         for (int i = 0; i < tensors.Count; i++)
         {
             using var reader = new FloatReader(tensors[i]);

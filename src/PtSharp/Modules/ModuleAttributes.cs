@@ -1,3 +1,4 @@
+using PtSharp.Errors;
 using System.Globalization;
 using System.Numerics;
 using PtSharp.Pickle;

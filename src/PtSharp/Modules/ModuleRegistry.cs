@@ -1,3 +1,6 @@
+using PtSharp.Tensors;
+using PtSharp.Loading;
+using PtSharp.Errors;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

@@ -1,3 +1,4 @@
+using PtSharp.Errors;
 namespace PtSharp.Modules;
 
 /// <summary>

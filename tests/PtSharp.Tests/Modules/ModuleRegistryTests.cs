@@ -1,3 +1,6 @@
+using PtSharp.Tensors;
+using PtSharp.Loading;
+using PtSharp.Errors;
 using System.Globalization;
 using System.Text.Json;
 using PtSharp.Modules;

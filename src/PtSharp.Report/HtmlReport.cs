@@ -36,10 +36,14 @@ public static class HtmlReport
     }
 
     /// <summary>Writes the report of <paramref name="path"/> to <paramref name="output"/> (a temporary file, then renamed into place).</summary>
-    public static void Write(string path, string output, ReportOptions? options = null)
+    public static void Write(string path, string output, ReportOptions? options = null) =>
+        WritePage(Render(path, options), output);
+
+    /// <summary>Writes a rendered page to <paramref name="output"/> through a temporary file in the same folder.</summary>
+    public static void WritePage(byte[] page, string output)
     {
+        ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(output);
-        byte[] page = Render(path, options);
         string full = System.IO.Path.GetFullPath(output);
         string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, "." + System.IO.Path.GetFileName(full) + ".tmp" + Environment.ProcessId);
         try
@@ -89,7 +93,7 @@ public static class HtmlReport
             ReportJson.WriteTensors(w, summaries);
             var index = new Dictionary<PtTensor, int>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < summaries.Count; i++) index.TryAdd(summaries[i].Tensor, i);
-            CheckpointSection.Write(w, file.Root, index);
+            if (file.Kind == PtKind.Checkpoint) CheckpointSection.Write(w, file.Root, index);
             if (options.DiffPath is { } other)
             {
                 using var b = PtFile.Open(other, options.LoadOptions);

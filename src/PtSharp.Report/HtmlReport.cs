@@ -78,7 +78,8 @@ public static class HtmlReport
         using (file)
         {
             var summaries = TensorSummarizer.Summarize(file.Tensors, options.Bins);
-            OutlierRules.MarkStdOutliers(summaries);
+            OutlierRules.MarkStdOutliers(summaries,
+                new HashSet<PtTensor>(file.StateDict.Select(t => t.Tensor), ReferenceEqualityComparer.Instance));
             WriteHeader(w, path, file, summaries);
             ReportJson.WriteScan(w, scan);
             w.WriteStartArray("modules");

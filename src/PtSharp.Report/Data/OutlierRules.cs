@@ -1,24 +1,26 @@
 namespace PtSharp.Report.Data;
 
 /// <summary>
-/// Marks tensors whose spread is far from their siblings': tensors with the same last name component and rank
-/// (every <c>*.conv1.weight</c> of rank 4, every <c>*.bias</c> of rank 1...) form a group, and a tensor whose
-/// standard deviation is more than <see cref="StdFactor"/> times above or below the group's median is flagged.
-/// Constant tensors (std 0, e.g. fresh batch-norm weights) and groups of fewer than three are left alone.
+/// Marks tensors whose spread is far from their siblings'. Siblings are the same tensor of repeated blocks: names
+/// equal once every numeric component is replaced (<c>layers.3.attn.q.weight</c> and <c>layers.7.attn.q.weight</c>
+/// both read <c>layers.#.attn.q.weight</c>), with the same rank. A tensor whose standard deviation is more than
+/// <see cref="StdFactor"/> times above or below its group's median is flagged. Only the model's state dict is
+/// judged (optimizer moments legitimately differ by orders of magnitude); constant tensors (std 0, e.g. fresh
+/// batch-norm weights) and groups of fewer than three are left alone.
 /// </summary>
 internal static class OutlierRules
 {
     /// <summary>How far (as a ratio) from the siblings' median std a tensor must be to be flagged.</summary>
     public const double StdFactor = 10;
 
-    public static void MarkStdOutliers(IReadOnlyList<TensorSummary> summaries)
+    public static void MarkStdOutliers(IReadOnlyList<TensorSummary> summaries, IReadOnlySet<PtTensor> stateDict)
     {
-        var groups = new Dictionary<(string Leaf, int Rank), List<TensorSummary>>();
+        var groups = new Dictionary<(string Pattern, int Rank), List<TensorSummary>>();
         foreach (var s in summaries)
         {
             if (s.TiedTo is not null || s.Std is not (> 0 and var std) || !double.IsFinite(std) || s.Elements < 2) continue;
-            int dot = s.Name.LastIndexOf('.');
-            var key = (dot < 0 ? s.Name : s.Name[(dot + 1)..], s.Tensor.Rank);
+            if (!stateDict.Contains(s.Tensor)) continue;
+            var key = (Pattern(s.Name), s.Tensor.Rank);
             if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
             list.Add(s);
         }
@@ -40,4 +42,8 @@ internal static class OutlierRules
             }
         }
     }
+
+    /// <summary>The name with every all-digit component replaced by <c>#</c>.</summary>
+    private static string Pattern(string name) =>
+        string.Join('.', name.Split('.').Select(p => p.Length > 0 && p.All(char.IsAsciiDigit) ? "#" : p));
 }

@@ -42,7 +42,7 @@ internal static class ValueText
 
     public static string Number(double d) =>
         double.IsNaN(d) ? "nan" : double.IsPositiveInfinity(d) ? "inf" : double.IsNegativeInfinity(d) ? "-inf"
-        : d.ToString("R", CultureInfo.InvariantCulture);
+        : d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 
     private static string TensorScalar(PtTensor t)
     {

@@ -498,9 +498,11 @@
     cp.optimizers.forEach(function (o) {
       s.appendChild(el("h3", "", "Optimizer " + o.path));
       o.groups.forEach(function (g, gi) {
-        var t = el("table", "plain", el("tr", "", el("th", "", "param group " + gi + " (" + g.params + " parameters)"), el("th", "", "")));
-        g.hyper.forEach(function (h) { t.appendChild(el("tr", "", el("td", "mono", h[0]), el("td", "mono", h[1]))); });
-        s.appendChild(t);
+        var box = el("div", "group", el("div", "gtitle", "param group " + gi + " (" + g.params + " parameters)"));
+        var kv = el("div", "hyper");
+        g.hyper.forEach(function (h) { kv.appendChild(el("div", "hp", el("span", "k", h[0]), el("span", "v", h[1]))); });
+        box.appendChild(kv);
+        s.appendChild(box);
       });
       s.appendChild(el("p", "note", "Per-parameter state: " + int(o.stateCount) + " parameters with state" +
         (o.stateKeys.length ? " (" + o.stateKeys.join(", ") + ")" : "") + ". Tensors show mean / std and their histogram; click for details."));

@@ -1,8 +1,11 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Report.Data;
 using PtSharp.Report.Html;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 
 namespace PtSharp.Report;
 

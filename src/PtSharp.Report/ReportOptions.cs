@@ -1,3 +1,4 @@
+using PtSharp.Loading;
 namespace PtSharp.Report;
 
 /// <summary>Options for <see cref="HtmlReport"/>.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using PtSharp.Cli.Output;
+using PtSharp.Errors;
 using PtSharp.Report;
 
 namespace PtSharp.Cli.Commands;

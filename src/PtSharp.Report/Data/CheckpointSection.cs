@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Report.Data;
 

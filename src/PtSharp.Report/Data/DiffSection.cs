@@ -1,5 +1,7 @@
 using System.Text.Json;
 using PtSharp.Diff;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 
 namespace PtSharp.Report.Data;
 

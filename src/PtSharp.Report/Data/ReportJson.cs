@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 
 namespace PtSharp.Report.Data;
 

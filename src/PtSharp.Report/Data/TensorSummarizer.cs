@@ -1,3 +1,6 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 namespace PtSharp.Report.Data;
 
 /// <summary>Computes <see cref="TensorSummary"/> values for named tensors: statistics, histogram, ties.</summary>

@@ -1,3 +1,4 @@
+using PtSharp.Tensors;
 namespace PtSharp.Report.Data;
 
 /// <summary>

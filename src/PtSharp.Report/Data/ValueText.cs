@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Report.Data;
 

@@ -18,13 +18,15 @@ namespace PtSharp.Report;
 public static class HtmlReport
 {
     /// <summary>Builds the report of <paramref name="path"/> and returns the page as UTF-8 bytes.</summary>
-    /// <exception cref="PtFormatException">The diff file cannot be read. (An unreadable main file still gets a page: its scan and the error.)</exception>
+    /// <exception cref="PtFormatException">The diff file cannot be read. (An unreadable main file still gets a page:
+    /// its scan and the error.)</exception>
     /// <exception cref="IOException">A file cannot be read.</exception>
     public static byte[] Render(string path, ReportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new ReportOptions();
-        if (options.Bins is < 4 or > 256) throw new ArgumentOutOfRangeException(nameof(options), "Bins must be between 4 and 256");
+        if (options.Bins is < 4 or > 256) throw new ArgumentOutOfRangeException(nameof(options),
+            "Bins must be between 4 and 256");
         string name = System.IO.Path.GetFileName(path);
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, ReportJson.WriterOptions))
@@ -38,17 +40,23 @@ public static class HtmlReport
         return HtmlPage.Render("pt report: " + name, json.ToArray());
     }
 
-    /// <summary>Writes the report of <paramref name="path"/> to <paramref name="output"/> (a temporary file, then renamed into place).</summary>
+    /// <summary>
+    /// Writes the report of <paramref name="path"/> to <paramref name="output"/> (a temporary file, then renamed into
+    /// place).
+    /// </summary>
     public static void Write(string path, string output, ReportOptions? options = null) =>
         WritePage(Render(path, options), output);
 
-    /// <summary>Writes a rendered page to <paramref name="output"/> through a temporary file in the same folder.</summary>
+    /// <summary>
+    /// Writes a rendered page to <paramref name="output"/> through a temporary file in the same folder.
+    /// </summary>
     public static void WritePage(byte[] page, string output)
     {
         ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(output);
         string full = System.IO.Path.GetFullPath(output);
-        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, "." + System.IO.Path.GetFileName(full) + ".tmp" + Environment.ProcessId);
+        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, "."
+            + System.IO.Path.GetFileName(full) + ".tmp" + Environment.ProcessId);
         try
         {
             File.WriteAllBytes(temp, page);

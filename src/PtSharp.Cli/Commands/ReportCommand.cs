@@ -16,10 +16,16 @@ internal static class ReportCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "The .pt, .pth or .bin file to describe." };
-        var output = new Option<string?>("--output", "-o") { Description = "Where to write the page (default: FILE's name + .html in the current folder)." };
-        var diff = new Option<string?>("--diff") { Description = "Also compare with this file: per-key relative change, difference histograms, keys on one side only." };
+        var output = new Option<string?>("--output",
+            "-o") { Description = "Where to write the page (default: FILE's name + .html in the current folder)." };
+        var diff = new Option<string?>("--diff") {
+            Description = "Also compare with this file: per-key relative change, difference histograms, "
+                          + "keys on one side only.",
+        };
         var open = new Option<bool>("--open") { Description = "Open the page in the default browser when written." };
-        var command = new Command("report", "Write one self-contained HTML page about a file: header, scan verdict, module tree, treemap, per-tensor statistics and histograms, checkpoint state; no network access.")
+        var command = new Command("report",
+            "Write one self-contained HTML page about a file: header, scan verdict, module tree, treemap, "
+            + "per-tensor statistics and histograms, checkpoint state; no network access.")
         {
             file, output, diff, open,
         };
@@ -34,12 +40,16 @@ internal static class ReportCommand
     }
 
     /// <summary>Writes the report of <paramref name="path"/>; prints the output path on success.</summary>
-    /// <returns><see cref="ExitCodes.Ok"/>, <see cref="ExitCodes.Unreadable"/> or <see cref="ExitCodes.WriteFailed"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, string path, string? output, string? diffPath, bool open)
+    /// <returns>
+    /// <see cref="ExitCodes.Ok"/>, <see cref="ExitCodes.Unreadable"/> or <see cref="ExitCodes.WriteFailed"/>.
+    /// </returns>
+    public static int Run(TextWriter stdout, TextWriter stderr, string path, string? output, string? diffPath,
+        bool open)
     {
         foreach (var p in diffPath is null ? [path] : new[] { path, diffPath })
         {
-            if (Directory.Exists(p)) return Fail(stderr, $"error: {p} is a directory, not a file", ExitCodes.Unreadable);
+            if (Directory.Exists(p)) return Fail(stderr, $"error: {p} is a directory, not a file",
+                ExitCodes.Unreadable);
             if (!File.Exists(p)) return Fail(stderr, $"error: no such file: {p}", ExitCodes.Unreadable);
         }
         output ??= Path.GetFileName(path) + ".html";
@@ -76,12 +86,14 @@ internal static class ReportCommand
         try
         {
             var psi = OperatingSystem.IsWindows() ? new ProcessStartInfo(full) { UseShellExecute = true }
-                : new ProcessStartInfo(OperatingSystem.IsMacOS() ? "open" : "xdg-open", [full]) { UseShellExecute = false };
+                : new ProcessStartInfo(OperatingSystem.IsMacOS() ? "open" : "xdg-open",
+                    [full]) { UseShellExecute = false };
             using var _ = Process.Start(psi);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            stderr.WriteLine(Display.OneLine($"warning: could not open a browser ({e.Message}); the report is at {full}"));
+            string message = $"warning: could not open a browser ({e.Message}); the report is at {full}";
+            stderr.WriteLine(Display.OneLine(message));
         }
     }
 

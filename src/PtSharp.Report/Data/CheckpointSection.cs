@@ -14,7 +14,9 @@ internal static class CheckpointSection
     private const int MaxDepth = 4;
     private const int MaxStateRows = 5000;
 
-    /// <summary>Writes the <c>checkpoint</c> object, or nothing when the root holds neither scalars nor optimizers.</summary>
+    /// <summary>
+    /// Writes the <c>checkpoint</c> object, or nothing when the root holds neither scalars nor optimizers.
+    /// </summary>
     public static void Write(Utf8JsonWriter w, object? root, IReadOnlyDictionary<PtTensor, int> tensorIndex)
     {
         if (root is not PyDict dict) return;
@@ -38,11 +40,13 @@ internal static class CheckpointSection
         w.WriteEndObject();
     }
 
-    private static void Walk(PyDict d, string prefix, int depth, List<(string, string)> scalars, List<(string, PyDict)> optimizers)
+    private static void Walk(PyDict d, string prefix, int depth, List<(string, string)> scalars,
+        List<(string, PyDict)> optimizers)
     {
         foreach (var (key, value) in d)
         {
-            string path = prefix.Length == 0 ? ValueText.Format(key).Trim('\'') : prefix + "." + ValueText.Format(key).Trim('\'');
+            string path = prefix.Length == 0
+                ? ValueText.Format(key).Trim('\'') : prefix + "." + ValueText.Format(key).Trim('\'');
             if (value is PyDict sub && IsOptimizer(sub)) { optimizers.Add((path, sub)); continue; }
             if (ValueText.IsScalar(value))
             {
@@ -58,12 +62,14 @@ internal static class CheckpointSection
         }
     }
 
-    private static bool IsModuleLike(PyObject o) => o.Attributes is { } a && (a.ContainsKey("_modules") || a.ContainsKey("training"));
+    private static bool IsModuleLike(PyObject o) => o.Attributes is { } a
+        && (a.ContainsKey("_modules") || a.ContainsKey("training"));
 
     private static bool IsOptimizer(PyDict d) =>
         d.TryGetValue("state", out var s) && s is PyDict && d.TryGetValue("param_groups", out var g) && g is PyList;
 
-    private static void WriteOptimizer(Utf8JsonWriter w, string path, PyDict opt, IReadOnlyDictionary<PtTensor, int> index)
+    private static void WriteOptimizer(Utf8JsonWriter w, string path, PyDict opt,
+        IReadOnlyDictionary<PtTensor, int> index)
     {
         w.WriteStartObject();
         w.WriteString("path", path);
@@ -111,7 +117,8 @@ internal static class CheckpointSection
                 object? value = null;
                 bool has = entries is not null && (entries.TryGetValue(k, out value));
                 if (!has) w.WriteNullValue();
-                else if (value is PtTensor t && t.ElementCount > 1 && index.TryGetValue(t, out int i)) w.WriteNumberValue(i);
+                else if (value is PtTensor t && t.ElementCount > 1
+                    && index.TryGetValue(t, out int i)) w.WriteNumberValue(i);
                 else w.WriteStringValue(ValueText.Format(value));
             }
             w.WriteEndArray();

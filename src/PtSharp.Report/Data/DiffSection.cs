@@ -7,8 +7,8 @@ namespace PtSharp.Report.Data;
 
 /// <summary>
 /// <c>--diff OTHER</c>: <see cref="CheckpointDiff"/>'s comparison (keys on one side only, dtype and shape changes,
-/// largest absolute and relative differences) plus, per key, the relative change ‖a − b‖ / ‖b‖ and a histogram
-/// of the differences a − b over [−max|a − b|, max|a − b|].
+/// largest absolute and relative differences) plus, per key, the relative change ‖a − b‖ / ‖b‖ and a
+/// histogram of the differences a − b over [−max|a − b|, max|a − b|].
 /// </summary>
 internal static class DiffSection
 {
@@ -22,7 +22,8 @@ internal static class DiffSection
         public long[]? Histogram { get; set; }
     }
 
-    public static void Write(Utf8JsonWriter w, string otherName, IReadOnlyList<NamedTensor> a, IReadOnlyList<NamedTensor> b, int bins)
+    public static void Write(Utf8JsonWriter w, string otherName, IReadOnlyList<NamedTensor> a,
+        IReadOnlyList<NamedTensor> b, int bins)
     {
         var report = CheckpointDiff.Compare(a, b);
         var byName = new Dictionary<string, (PtTensor A, PtTensor B)>(StringComparer.Ordinal);
@@ -100,7 +101,8 @@ internal static class DiffSection
     private static bool TryValues(PtTensor t, out double[] values)
     {
         values = [];
-        if (t.IsSparse || t.ElementCount > MaxCopiedElements || t.DType.IsComplex() || t.Storage is not { HasData: true }) return false;
+        if (t.IsSparse || t.ElementCount > MaxCopiedElements || t.DType.IsComplex()
+            || t.Storage is not { HasData: true }) return false;
         try
         {
             values = t.ToDoubleArray();

@@ -21,7 +21,8 @@ internal static class ModuleClasses
         return result;
     }
 
-    private static void Visit(object? value, string path, int depth, List<(string, string)> result, HashSet<object> seen,
+    private static void Visit(object? value, string path, int depth, List<(string, string)> result,
+        HashSet<object> seen,
         bool insideModule)
     {
         if (depth > MaxDepth || result.Count >= MaxModules || value is null || !seen.Add(value)) return;
@@ -30,7 +31,8 @@ internal static class ModuleClasses
             case PyObject o when IsEagerModule(o):
                 result.Add((path, o.Name));
                 if (o.Attributes!["_modules"] is PyDict children)
-                    foreach (var kv in children) Visit(kv.Value, Join(path, Key(kv.Key)), depth + 1, result, seen, true);
+                    foreach (var kv in children) Visit(kv.Value, Join(path, Key(kv.Key)), depth + 1, result, seen,
+                        true);
                 break;
             case PyObject o when IsScriptModule(o):
                 result.Add((path, o.Name));
@@ -52,7 +54,8 @@ internal static class ModuleClasses
         && a.TryGetValue("_parameters", out var p) && p is PyDict;
 
     private static bool IsScriptModule(PyObject o) =>
-        o.Module.StartsWith("__torch__", StringComparison.Ordinal) && o.Attributes is { } a && a.ContainsKey("training");
+        o.Module.StartsWith("__torch__", StringComparison.Ordinal) && o.Attributes is { } a
+            && a.ContainsKey("training");
 
     private static string Join(string prefix, string key) => prefix.Length == 0 ? key : prefix + "." + key;
 

@@ -19,7 +19,8 @@ internal static class OutlierRules
         var groups = new Dictionary<(string Pattern, int Rank), List<TensorSummary>>();
         foreach (var s in summaries)
         {
-            if (s.TiedTo is not null || s.Std is not (> 0 and var std) || !double.IsFinite(std) || s.Elements < 2) continue;
+            if (s.TiedTo is not null || s.Std is not (> 0 and var std) || !double.IsFinite(std)
+                || s.Elements < 2) continue;
             if (!stateDict.Contains(s.Tensor)) continue;
             var key = (Pattern(s.Name), s.Tensor.Rank);
             if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];

@@ -28,7 +28,8 @@ internal static class TensorSummarizer
             }
             distinct.Add(summary);
         }
-        // Tensors are independent and each result goes to its own object, so the order of work cannot change the output.
+        // Tensors are independent and each result goes to its own object, so the order of work cannot change the
+        // output.
         Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             s => Compute(s, bins));
         foreach (var s in result)
@@ -65,7 +66,8 @@ internal static class TensorSummarizer
         s.Stats = stats;
         if (stats is null)
         {
-            s.Note = t.IsMeta ? "meta tensor: no data" : t.Storage is { HasData: false } ? "no data" : "packed dtype: values not summarised";
+            s.Note = t.IsMeta ? "meta tensor: no data" : t.Storage is { HasData: false } ? "no data"
+                : "packed dtype: values not summarised";
             return;
         }
         long finite = s.Elements - stats.NanCount - stats.InfCount;
@@ -102,14 +104,17 @@ internal static class TensorSummarizer
             s.Note = "no histogram for this layout";
         }
         // A lone zero (a counter such as num_batches_tracked) is a value, not a dead tensor.
-        if (s.Elements > 1 && stats.NanCount + stats.InfCount == 0 && stats.Min == 0 && stats.Max == 0) s.Flags |= TensorFlags.AllZero;
+        if (s.Elements > 1 && stats.NanCount + stats.InfCount == 0 && stats.Min == 0
+            && stats.Max == 0) s.Flags |= TensorFlags.AllZero;
     }
 
     /// <summary>Identity of the data a dense tensor views: two names with equal keys are tied.</summary>
-    internal readonly record struct DataKey(PtStorage Storage, long Offset, DType DType, bool Neg, string Shape, string Stride)
+    internal readonly record struct DataKey(PtStorage Storage, long Offset, DType DType, bool Neg, string Shape,
+        string Stride)
     {
         public static DataKey? Of(PtTensor t) => t.IsSparse || t.Storage is null
             ? null
-            : new DataKey(t.Storage, t.StorageOffset, t.DType, t.IsNeg, string.Join(",", t.Shape), string.Join(",", t.Stride));
+            : new DataKey(t.Storage, t.StorageOffset, t.DType, t.IsNeg, string.Join(",", t.Shape),
+                string.Join(",", t.Stride));
     }
 }

@@ -10,7 +10,9 @@ internal enum TensorFlags
     AllZero = 1,
     /// <summary>Some element is NaN or infinite.</summary>
     NonFinite = 2,
-    /// <summary>Its standard deviation is more than <see cref="OutlierRules.StdFactor"/>× away from its siblings' median.</summary>
+    /// <summary>
+    /// Its standard deviation is more than <see cref="OutlierRules.StdFactor"/>× away from its siblings' median.
+    /// </summary>
     StdOutlier = 4,
     /// <summary>Another name already holds the same data (a tied weight).</summary>
     Tied = 8,

@@ -24,7 +24,9 @@ internal sealed class ValueScan
         _mean = mean;
     }
 
-    /// <summary>Counts of finite values per bin; bin i covers [min + i·w, min + (i+1)·w), the last one includes max.</summary>
+    /// <summary>
+    /// Counts of finite values per bin; bin i covers [min + i·w, min + (i+1)·w), the last one includes max.
+    /// </summary>
     public long[] Bins { get; }
 
     /// <summary>Elements equal to zero (±0).</summary>
@@ -50,7 +52,8 @@ internal sealed class ValueScan
                 case DType.Float64: AddGeneric(tensor.AsSpan<double>(), static x => x); return true;
                 case DType.Float16: AddGeneric(tensor.AsSpan<Half>(), static x => (double)x); return true;
                 case DType.BFloat16:
-                    AddGeneric(tensor.AsSpan<ushort>(), static x => BitConverter.Int32BitsToSingle(x << 16)); return true;
+                    AddGeneric(tensor.AsSpan<ushort>(), static x
+                        => BitConverter.Int32BitsToSingle(x << 16)); return true;
                 case DType.Int8 or DType.QInt8: AddGeneric(tensor.AsSpan<sbyte>(), static x => x); return true;
                 case DType.UInt8 or DType.QUInt8: AddGeneric(tensor.AsSpan<byte>(), static x => x); return true;
                 case DType.Bool: AddGeneric(tensor.AsSpan<byte>(), static x => x != 0 ? 1 : 0); return true;

@@ -12,7 +12,9 @@ internal static class ValueText
     private const int MaxString = 300;
     private const int MaxItems = 8;
 
-    /// <summary>True for values shown as one line: numbers, bools, strings, None, one-element tensors, short tuples of those.</summary>
+    /// <summary>
+    /// True for values shown as one line: numbers, bools, strings, None, one-element tensors, short tuples of those.
+    /// </summary>
     public static bool IsScalar(object? v) => v switch
     {
         null or bool or long or int or double or BigInteger or string or PyGlobal => true,
@@ -34,7 +36,8 @@ internal static class ValueText
         PyGlobal g => g.FullName,
         PtTensor t when t.ElementCount == 1 && t.Storage is { HasData: true } => TensorScalar(t),
         PtTensor t => $"tensor {t.DType.Name()} [{string.Join(", ", t.Shape)}]",
-        PyTuple t => "(" + string.Join(", ", t.Take(MaxItems).Select(Format)) + (t.Count == 1 ? ",)" : t.Count > MaxItems ? ", …)" : ")"),
+        PyTuple t => "(" + string.Join(", ", t.Take(MaxItems).Select(Format))
+            + (t.Count == 1 ? ",)" : t.Count > MaxItems ? ", …)" : ")"),
         PyList l => "[" + string.Join(", ", l.Take(MaxItems).Select(Format)) + (l.Count > MaxItems ? ", …]" : "]"),
         PyDict d => $"dict of {d.Count}",
         PyObject o => $"<{o.Module}.{o.Name}>",

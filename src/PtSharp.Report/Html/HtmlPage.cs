@@ -13,7 +13,8 @@ namespace PtSharp.Report.Html;
 internal static class HtmlPage
 {
     private const string Csp =
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; "
+        + "base-uri 'none'; form-action 'none'";
 
     private static readonly Lazy<string> Css = new(() => Resource("PtSharp.Report.report.css"));
     private static readonly Lazy<string> Script = new(() => Resource("PtSharp.Report.report.js"));

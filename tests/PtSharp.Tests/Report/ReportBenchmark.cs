@@ -22,7 +22,9 @@ public sealed class ReportBenchmark(ITestOutputHelper output)
             return;
         }
         var work = Directory.CreateTempSubdirectory("ptsharp-report-bench-");
-        var table = new StringBuilder("| file | in-process render (ms) | `pt report` process (ms) | page size | page ready in chromium (ms) | page script (ms) |\n|---|---:|---:|---:|---:|---:|\n");
+        var table = new StringBuilder(
+            "| file | in-process render (ms) | `pt report` process (ms) | page size | page ready in chromium (ms) "
+            + "| page script (ms) |\n|---|---:|---:|---:|---:|---:|\n");
         using var browser = HeadlessChromium.Start();
         try
         {
@@ -31,7 +33,8 @@ public sealed class ReportBenchmark(ITestOutputHelper output)
                 string input = Path.Combine(data, name), page = Path.Combine(work.FullName, name + ".html");
                 _ = File.ReadAllBytes(input).Length; // warm the page cache like a second run would
                 double render = Best(() => HtmlReport.Render(input));
-                double cli = Best(() => Assert.Equal(0, CliProcess.Run(TimeSpan.FromMinutes(5), "report", input, "-o", page).ExitCode));
+                double cli = Best(() => Assert.Equal(0,
+                    CliProcess.Run(TimeSpan.FromMinutes(5), "report", input, "-o", page).ExitCode));
                 double load = double.MaxValue, script = 0;
                 for (int i = 0; i < 3; i++)
                 {
@@ -39,7 +42,8 @@ public sealed class ReportBenchmark(ITestOutputHelper output)
                     Assert.Empty(browser.Problems);
                     if (ms < load) { load = ms; script = browser.Evaluate("window.ptRenderMs")!.GetValue<double>(); }
                 }
-                table.Append($"| {name} | {render:0} | {cli:0} | {new FileInfo(page).Length / 1024.0 / 1024.0:0.00} MiB | {load:0} | {script:0} |\n");
+                double mib = new FileInfo(page).Length / 1024.0 / 1024.0;
+                table.Append($"| {name} | {render:0} | {cli:0} | {mib:0.00} MiB | {load:0} | {script:0} |\n");
             }
         }
         finally
@@ -47,7 +51,8 @@ public sealed class ReportBenchmark(ITestOutputHelper output)
             work.Delete(recursive: true);
         }
         output.WriteLine(table.ToString());
-        if (Environment.GetEnvironmentVariable("PTSHARP_REPORT_BENCH_OUT") is { Length: > 0 } outFile) File.WriteAllText(outFile, table.ToString());
+        if (Environment.GetEnvironmentVariable("PTSHARP_REPORT_BENCH_OUT") is { Length: > 0 } outFile)
+            File.WriteAllText(outFile, table.ToString());
     }
 
     private static double Best(Action action)

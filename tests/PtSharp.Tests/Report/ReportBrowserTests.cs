@@ -25,9 +25,11 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         { "tiny_mlp", ["tiny_mlp.pt", "state dict", "fc1.weight", "fc2.bias", "67", "clean", "Where the bytes are"] },
         { "resnet18", ["resnet18.pt", "11,699,132", "layer4", "conv1.weight", "layer1.0.bn1.running_var", "float32"] },
         { "resnet18_script", ["torchscript", "ResNet", "BasicBlock", "Conv2d", "layer4.1.conv2.weight", "11,699,132"] },
-        { "ckpt_a", ["checkpoint", "epoch", "7", "best_acc", "config.arch", "'small_cnn'", "Optimizer optimizer_state_dict",
+        { "ckpt_a", ["checkpoint", "epoch", "7", "best_acc", "config.arch", "'small_cnn'",
+            "Optimizer optimizer_state_dict",
             "betas", "(0.9, 0.999)", "exp_avg_sq", "param group 0 (6 parameters)"] },
-        { "diff", ["Compared with ckpt_a.pt", "different", "extra.weight", "bn.num_batches_tracked", "float64 → float32",
+        { "diff", ["Compared with ckpt_a.pt", "different", "extra.weight", "bn.num_batches_tracked",
+            "float64 → float32",
             "relative change"] },
         { "hostile", ["</script><script>window.__pwned=1</script>", "NaN/inf", "all zero", "std"] },
         { "many_20k", ["20,000 tensors", "block.0.p0", "block"] },
@@ -75,7 +77,8 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         Assert.Equal(0, browser.Evaluate("document.images.length")!.GetValue<int>());
         foreach (var key in fixture.TorchStats.GetProperty("hostileKeys").EnumerateArray().Select(k => k.GetString()!))
         {
-            string js = "Array.from(document.querySelectorAll('.vt .c0')).some(e => e.firstChild && e.firstChild.nodeValue === "
+            string js = "Array.from(document.querySelectorAll('.vt .c0'))"
+                        + ".some(e => e.firstChild && e.firstChild.nodeValue === "
                         + JsonSerializer.Serialize(key) + ")";
             Assert.True(browser.Evaluate(js)!.GetValue<bool>(), $"key {key} is not shown as text");
         }
@@ -99,7 +102,7 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         var browser = fixture.Browser;
         browser.Load(fixture.Page("hostile"));
         browser.Evaluate("document.getElementById('outliers').click()");
-        var shown = browser.Evaluate("Array.from(document.querySelectorAll('.vt .c0')).map(e => e.firstChild.nodeValue)")!
+        var shown = browser.Evaluate(ShownNames)!
             .AsArray().Select(n => n!.GetValue<string>()).Order().ToArray();
         Assert.Equal(["broken.weight", "dead.weight", "layers.6.weight"], shown);
     }
@@ -115,7 +118,8 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
             var rows = Rows(data).ToDictionary(r => r[0].GetString()!);
             foreach (var key in file.Value.EnumerateObject())
             {
-                Assert.True(rows.TryGetValue(key.Name, out var row), $"{file.Name}: {key.Name} missing from the report");
+                Assert.True(rows.TryGetValue(key.Name, out var row),
+                    $"{file.Name}: {key.Name} missing from the report");
                 var want = key.Value;
                 string where = $"{file.Name} {key.Name}";
                 Close(want, "mean", row[Column(data, "mean")], where);
@@ -132,12 +136,14 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
                     Assert.Equal(expected.Sum(), got.Sum());
                     // Values on a bin edge may fall either side by one rounding step.
                     long moved = expected.Zip(got, (a, b) => Math.Abs(a - b)).Sum();
-                    Assert.True(moved <= 2 + expected.Sum() / 1000, $"{where}: histogram {string.Join(",", got)} vs torch {string.Join(",", expected)}");
+                    Assert.True(moved <= 2 + expected.Sum() / 1000,
+                        $"{where}: histogram {string.Join(",", got)} vs torch {string.Join(",", expected)}");
                 }
                 compared++;
             }
         }
-        output.WriteLine($"{compared} tensors compared with torch {fixture.TorchStats.GetProperty("torch").GetString()}");
+        string torch = fixture.TorchStats.GetProperty("torch").GetString()!;
+        output.WriteLine($"{compared} tensors compared with torch {torch}");
         Assert.True(compared > 150);
     }
 
@@ -150,10 +156,12 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         output.WriteLine($"many_20k: ready in {ms:0} ms");
         int rows = browser.Evaluate("document.querySelectorAll('.vt .row').length")!.GetValue<int>();
         Assert.InRange(rows, 10, 80);
-        Assert.Equal("20,000 of 20,000 shown", browser.Evaluate("document.querySelector('.toolbar .count').textContent")!.GetValue<string>());
+        Assert.Equal("20,000 of 20,000 shown",
+            browser.Evaluate("document.querySelector('.toolbar .count').textContent")!.GetValue<string>());
         browser.Evaluate("(() => { const b = document.querySelector('.vt .body'); b.scrollTop = b.scrollHeight; " +
-                         "b.dispatchEvent(new Event('scroll')); return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); })()");
-        var names = browser.Evaluate("Array.from(document.querySelectorAll('.vt .c0')).map(e => e.firstChild.nodeValue)")!
+                         "b.dispatchEvent(new Event('scroll')); "
+                         + "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); })()");
+        var names = browser.Evaluate(ShownNames)!
             .AsArray().Select(n => n!.GetValue<string>()).ToArray();
         Assert.Contains("block.199.p99", names);
         Assert.DoesNotContain("block.0.p0", names);
@@ -168,13 +176,20 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         var browser = fixture.Browser;
         browser.Load(fixture.Page("resnet18"));
         browser.Evaluate("document.querySelector('.vt .row').click()");
-        Assert.Equal("conv1.weight", browser.Evaluate("document.querySelector('.detail .title').textContent")!.GetValue<string>());
-        Assert.Equal(32, browser.Evaluate("document.querySelectorAll('.detail svg.hist rect.bar').length")!.GetValue<int>());
-        browser.Evaluate("Array.from(document.querySelectorAll('.node .link')).find(e => e.textContent === 'layer2').click()");
+        Assert.Equal("conv1.weight",
+            browser.Evaluate("document.querySelector('.detail .title').textContent")!.GetValue<string>());
+        int bars = browser.Evaluate("document.querySelectorAll('.detail svg.hist rect.bar').length")!.GetValue<int>();
+        Assert.Equal(32, bars);
+        browser.Evaluate("Array.from(document.querySelectorAll('.node .link'))"
+                         + ".find(e => e.textContent === 'layer2').click()");
         Assert.Equal("layer2.", browser.Evaluate("document.querySelector('.toolbar input').value")!.GetValue<string>());
-        Assert.StartsWith("30 of 122", browser.Evaluate("document.querySelector('.toolbar .count').textContent")!.GetValue<string>());
+        Assert.StartsWith("30 of 122",
+            browser.Evaluate("document.querySelector('.toolbar .count').textContent")!.GetValue<string>());
         Assert.Empty(browser.Problems);
     }
+
+    private const string ShownNames =
+        "Array.from(document.querySelectorAll('.vt .c0')).map(e => e.firstChild.nodeValue)";
 
     private static IEnumerable<JsonElement[]> Rows(JsonElement data) =>
         data.GetProperty("tensors").EnumerateArray().Select(r => r.EnumerateArray().ToArray());

@@ -4,7 +4,8 @@ using PtSharp.Tests.Support;
 namespace PtSharp.Tests.Report;
 
 /// <summary>What <c>pt report</c> writes, without a browser: the same bytes every time, the CLI's page equals the
-/// library's, unreadable inputs give one line and a non-zero exit, and the page holds no reference to anything outside itself.</summary>
+/// library's, unreadable inputs give one line and a non-zero exit, and the page holds no reference to anything outside
+/// itself.</summary>
 public sealed class ReportOutputTests
 {
     private static string Sample => Path.Combine(RepoPaths.Samples, "tiny_mlp.pt");
@@ -52,7 +53,8 @@ public sealed class ReportOutputTests
     [InlineData("tests", "is a directory")]
     public void Unreadable_input_gives_one_line_and_exit_2(string path, string message)
     {
-        var r = CliProcess.Run(TimeSpan.FromMinutes(1), "report", path, "-o", Path.Combine(Path.GetTempPath(), "never.html"));
+        var r = CliProcess.Run(TimeSpan.FromMinutes(1), "report", path, "-o",
+            Path.Combine(Path.GetTempPath(), "never.html"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, r.Stderr);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
@@ -63,7 +65,8 @@ public sealed class ReportOutputTests
     public void Unreadable_diff_file_gives_one_line_and_exit_2()
     {
         string bad = Path.Combine(RepoPaths.Root, "tests", "malicious", "broken_truncated.pkl");
-        var r = CliProcess.Run(TimeSpan.FromMinutes(1), "report", Sample, "--diff", bad, "-o", Path.Combine(Path.GetTempPath(), "never.html"));
+        var r = CliProcess.Run(TimeSpan.FromMinutes(1), "report", Sample, "--diff", bad, "-o",
+            Path.Combine(Path.GetTempPath(), "never.html"));
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
     }
@@ -72,9 +75,11 @@ public sealed class ReportOutputTests
     public void Page_is_self_contained_and_locked_down()
     {
         // The SVG namespace name is an identifier, not something fetched.
-        string html = System.Text.Encoding.UTF8.GetString(HtmlReport.Render(Sample)).Replace("\"http://www.w3.org/2000/svg\"", "");
+        string html = System.Text.Encoding.UTF8.GetString(HtmlReport.Render(Sample))
+            .Replace("\"http://www.w3.org/2000/svg\"", "", StringComparison.Ordinal);
         Assert.Contains("Content-Security-Policy\" content=\"default-src 'none'", html);
-        foreach (var reference in new[] { "http:", "https:", "//cdn", "src=", "href=", "@import", "url(", "fetch(", "XMLHttpRequest", "innerHTML", "eval(" })
+        foreach (var reference in new[] { "http:", "https:", "//cdn", "src=", "href=", "@import", "url(", "fetch(",
+            "XMLHttpRequest", "innerHTML", "eval(" })
             Assert.DoesNotContain(reference, html);
     }
 }

@@ -32,7 +32,9 @@ internal sealed class HeadlessChromium : IDisposable
     /// <summary>URLs the page requested since the last <see cref="Load"/>.</summary>
     public List<string> Requests { get; } = [];
 
-    /// <summary>Console errors/warnings, uncaught exceptions and log errors since the last <see cref="Load"/>.</summary>
+    /// <summary>
+    /// Console errors/warnings, uncaught exceptions and log errors since the last <see cref="Load"/>.
+    /// </summary>
     public List<string> Problems { get; } = [];
 
     public static bool IsInstalled => File.Exists(Executable);
@@ -85,7 +87,8 @@ internal sealed class HeadlessChromium : IDisposable
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             throw new InvalidOperationException("chromium did not write DevToolsActivePort within 30 s");
         }
-        var browser = new HeadlessChromium(process, profile, new Uri($"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}"));
+        var browser = new HeadlessChromium(process, profile,
+            new Uri($"ws://127.0.0.1:{lines[0].Trim()}{lines[1].Trim()}"));
         browser.OpenPage(width, height);
         return browser;
     }
@@ -94,7 +97,8 @@ internal sealed class HeadlessChromium : IDisposable
     {
         var target = Send("Target.createTarget", new JsonObject { ["url"] = "about:blank" }, browserLevel: true);
         var attached = Send("Target.attachToTarget",
-            new JsonObject { ["targetId"] = target["targetId"]!.GetValue<string>(), ["flatten"] = true }, browserLevel: true);
+            new JsonObject { ["targetId"] = target["targetId"]!.GetValue<string>(), ["flatten"] = true },
+                browserLevel: true);
         _session = attached["sessionId"]!.GetValue<string>();
         Send("Page.enable");
         Send("Runtime.enable");
@@ -134,14 +138,17 @@ internal sealed class HeadlessChromium : IDisposable
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    /// <summary>Evaluates a JavaScript expression in the page and returns its value (JSON), or null for undefined.</summary>
+    /// <summary>
+    /// Evaluates a JavaScript expression in the page and returns its value (JSON), or null for undefined.
+    /// </summary>
     public JsonNode? Evaluate(string expression)
     {
         var result = Send("Runtime.evaluate", new JsonObject
         {
             ["expression"] = expression, ["returnByValue"] = true, ["awaitPromise"] = true,
         });
-        if (result["exceptionDetails"] is { } ex) throw new InvalidOperationException("page script failed: " + ex.ToJsonString());
+        if (result["exceptionDetails"] is { } ex) throw new InvalidOperationException("page script failed: "
+            + ex.ToJsonString());
         return result["result"]!["value"]?.DeepClone();
     }
 
@@ -163,15 +170,18 @@ internal sealed class HeadlessChromium : IDisposable
         _sendLock.Wait();
         try
         {
-            _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None).Wait(TimeSpan.FromSeconds(30));
+            _socket.SendAsync(bytes, WebSocketMessageType.Text, true,
+                CancellationToken.None).Wait(TimeSpan.FromSeconds(30));
         }
         finally
         {
             _sendLock.Release();
         }
-        if (!tcs.Task.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException($"DevTools {method}: no answer in 60 s");
+        if (!tcs.Task.Wait(TimeSpan.FromSeconds(60)))
+            throw new TimeoutException($"DevTools {method}: no answer in 60 s");
         var answer = tcs.Task.Result;
-        if (answer["error"] is { } error) throw new InvalidOperationException($"DevTools {method}: {error.ToJsonString()}");
+        if (answer["error"] is { } error)
+            throw new InvalidOperationException($"DevTools {method}: {error.ToJsonString()}");
         return answer["result"]?.AsObject() ?? new JsonObject();
     }
 
@@ -196,7 +206,8 @@ internal sealed class HeadlessChromium : IDisposable
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
         }
-        foreach (var p in _pending.Values) p.TrySetException(new InvalidOperationException("DevTools connection closed"));
+        foreach (var p in _pending.Values)
+            p.TrySetException(new InvalidOperationException("DevTools connection closed"));
     }
 
     private void OnEvent(string method, JsonObject? p)
@@ -233,7 +244,8 @@ internal sealed class HeadlessChromium : IDisposable
             // Fire and forget: the browser may exit before it answers.
             var close = Encoding.UTF8.GetBytes("{\"id\":999999,\"method\":\"Browser.close\"}");
             if (_socket.State == WebSocketState.Open)
-                _socket.SendAsync(close, WebSocketMessageType.Text, true, CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
+                _socket.SendAsync(close, WebSocketMessageType.Text, true,
+                    CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
         }
         catch (Exception e) when (e is WebSocketException or AggregateException or ObjectDisposedException)
         {

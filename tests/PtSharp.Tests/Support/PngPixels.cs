@@ -32,7 +32,8 @@ internal sealed class PngPixels
                 width = BinaryPrimitives.ReadInt32BigEndian(data);
                 height = BinaryPrimitives.ReadInt32BigEndian(data[4..]);
                 if (data[8] != 8 || data[12] != 0) throw new InvalidDataException("only 8-bit non-interlaced PNGs");
-                channels = data[9] switch { 2 => 3, 6 => 4, _ => throw new InvalidDataException($"colour type {data[9]}") };
+                channels = data[9] switch { 2 => 3, 6 => 4, _
+                    => throw new InvalidDataException($"colour type {data[9]}") };
             }
             else if (type == "IDAT") idat.Write(data);
             else if (type == "IEND") break;
@@ -88,7 +89,8 @@ internal sealed class PngPixels
     public int DistinctColours()
     {
         var set = new HashSet<int>();
-        for (int i = 0; i < Rgba.Length; i += 4) set.Add((Rgba[i] >> 4) << 8 | (Rgba[i + 1] >> 4) << 4 | Rgba[i + 2] >> 4);
+        for (int i = 0; i < Rgba.Length; i += 4) set.Add((Rgba[i] >> 4) << 8 | (Rgba[i + 1] >> 4) << 4 | Rgba[i
+            + 2] >> 4);
         return set.Count;
     }
 
@@ -109,7 +111,8 @@ internal sealed class PngPixels
     public bool Near(int x, int y, int rgb, int tolerance = 24)
     {
         int o = (y * Width + x) * 4;
-        return Math.Abs(Rgba[o] - (rgb >> 16 & 255)) <= tolerance && Math.Abs(Rgba[o + 1] - (rgb >> 8 & 255)) <= tolerance
+        return Math.Abs(Rgba[o] - (rgb >> 16 & 255)) <= tolerance
+            && Math.Abs(Rgba[o + 1] - (rgb >> 8 & 255)) <= tolerance
             && Math.Abs(Rgba[o + 2] - (rgb & 255)) <= tolerance;
     }
 }

@@ -16,9 +16,12 @@ internal static class ReportCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "The .pt, .pth or .bin file to describe." };
-        var output = new Option<string?>("--output",
-            "-o") { Description = "Where to write the page (default: FILE's name + .html in the current folder)." };
-        var diff = new Option<string?>("--diff") {
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "Where to write the page (default: FILE's name + .html in the current folder).",
+        };
+        var diff = new Option<string?>("--diff")
+        {
             Description = "Also compare with this file: per-key relative change, difference histograms, "
                           + "keys on one side only.",
         };
@@ -86,8 +89,10 @@ internal static class ReportCommand
         try
         {
             var psi = OperatingSystem.IsWindows() ? new ProcessStartInfo(full) { UseShellExecute = true }
-                : new ProcessStartInfo(OperatingSystem.IsMacOS() ? "open" : "xdg-open",
-                    [full]) { UseShellExecute = false };
+                : new ProcessStartInfo(OperatingSystem.IsMacOS() ? "open" : "xdg-open", [full])
+                {
+                    UseShellExecute = false,
+                };
             using var _ = Process.Start(psi);
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)

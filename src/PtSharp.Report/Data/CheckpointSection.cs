@@ -117,8 +117,8 @@ internal static class CheckpointSection
                 object? value = null;
                 bool has = entries is not null && (entries.TryGetValue(k, out value));
                 if (!has) w.WriteNullValue();
-                else if (value is PtTensor t && t.ElementCount > 1
-                    && index.TryGetValue(t, out int i)) w.WriteNumberValue(i);
+                else if (value is PtTensor t && t.ElementCount > 1 && index.TryGetValue(t, out int i))
+                    w.WriteNumberValue(i);
                 else w.WriteStringValue(ValueText.Format(value));
             }
             w.WriteEndArray();

@@ -31,8 +31,8 @@ internal static class ModuleClasses
             case PyObject o when IsEagerModule(o):
                 result.Add((path, o.Name));
                 if (o.Attributes!["_modules"] is PyDict children)
-                    foreach (var kv in children) Visit(kv.Value, Join(path, Key(kv.Key)), depth + 1, result, seen,
-                        true);
+                    foreach (var kv in children)
+                        Visit(kv.Value, Join(path, Key(kv.Key)), depth + 1, result, seen, true);
                 break;
             case PyObject o when IsScriptModule(o):
                 result.Add((path, o.Name));

@@ -104,8 +104,8 @@ internal static class TensorSummarizer
             s.Note = "no histogram for this layout";
         }
         // A lone zero (a counter such as num_batches_tracked) is a value, not a dead tensor.
-        if (s.Elements > 1 && stats.NanCount + stats.InfCount == 0 && stats.Min == 0
-            && stats.Max == 0) s.Flags |= TensorFlags.AllZero;
+        if (s.Elements > 1 && stats.NanCount + stats.InfCount == 0 && stats.Min == 0 && stats.Max == 0)
+            s.Flags |= TensorFlags.AllZero;
     }
 
     /// <summary>Identity of the data a dense tensor views: two names with equal keys are tied.</summary>

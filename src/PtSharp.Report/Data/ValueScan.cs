@@ -52,8 +52,8 @@ internal sealed class ValueScan
                 case DType.Float64: AddGeneric(tensor.AsSpan<double>(), static x => x); return true;
                 case DType.Float16: AddGeneric(tensor.AsSpan<Half>(), static x => (double)x); return true;
                 case DType.BFloat16:
-                    AddGeneric(tensor.AsSpan<ushort>(), static x
-                        => BitConverter.Int32BitsToSingle(x << 16)); return true;
+                    AddGeneric(tensor.AsSpan<ushort>(), static x => BitConverter.Int32BitsToSingle(x << 16));
+                    return true;
                 case DType.Int8 or DType.QInt8: AddGeneric(tensor.AsSpan<sbyte>(), static x => x); return true;
                 case DType.UInt8 or DType.QUInt8: AddGeneric(tensor.AsSpan<byte>(), static x => x); return true;
                 case DType.Bool: AddGeneric(tensor.AsSpan<byte>(), static x => x != 0 ? 1 : 0); return true;

@@ -10,7 +10,7 @@ namespace PtSharp.Tests.Report;
 /// renders with no console error, no exception and no request but its own file; its screenshot is not blank; the
 /// DOM holds the expected text; hostile key names stay text; the statistics equal torch 1.13's.
 /// </summary>
-public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper output) : IClassFixture<ReportFixture>
+public abstract class ReportBrowserTestsBase(ReportFixtureBase fixture, ITestOutputHelper output)
 {
     private bool Skip()
     {
@@ -92,7 +92,7 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
     public void Highlights_mark_non_finite_all_zero_and_std_outliers()
     {
         if (Skip()) return;
-        var data = ReportFixture.DataOf(fixture.Page("hostile"));
+        var data = ReportFixtureBase.DataOf(fixture.Page("hostile"));
         var flags = Rows(data).ToDictionary(r => r[0].GetString()!, r => r[Column(data, "flags")].GetInt32());
         Assert.Equal(2, flags["broken.weight"] & 2);
         Assert.Equal(1, flags["dead.weight"] & 1);
@@ -114,7 +114,7 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
         int compared = 0;
         foreach (var file in fixture.TorchStats.GetProperty("stats").EnumerateObject())
         {
-            var data = ReportFixture.DataOf(fixture.Page(Path.GetFileNameWithoutExtension(file.Name)));
+            var data = ReportFixtureBase.DataOf(fixture.Page(Path.GetFileNameWithoutExtension(file.Name)));
             var rows = Rows(data).ToDictionary(r => r[0].GetString()!);
             foreach (var key in file.Value.EnumerateObject())
             {
@@ -209,3 +209,11 @@ public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper 
             $"{where}: {property} torch {expected:R} report {actual:R}");
     }
 }
+
+/// <summary>The report browser tests on files written by torch 1.13.</summary>
+public sealed class ReportBrowserTests(ReportFixture fixture, ITestOutputHelper output)
+    : ReportBrowserTestsBase(fixture, output), IClassFixture<ReportFixture>;
+
+/// <summary>The report browser tests on files written by torch 2.6.</summary>
+public sealed class ReportBrowserTorch26Tests(ReportFixture26 fixture, ITestOutputHelper output)
+    : ReportBrowserTestsBase(fixture, output), IClassFixture<ReportFixture26>;

@@ -4,25 +4,32 @@ using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Report;
 
+/// <summary>The report browser tests' inputs made by torch 1.13.</summary>
+public sealed class ReportFixture() : ReportFixtureBase("1.13");
+
+/// <summary>The report browser tests' inputs made by torch 2.6 (tensor <c>step</c> in Adam state, newer TorchScript).</summary>
+public sealed class ReportFixture26() : ReportFixtureBase("2.6");
+
 /// <summary>
-/// Shared by the report browser tests: torch 1.13 writes the inputs once (tests/interop/report_inputs.py: resnet18
+/// Shared by the report browser tests: a real torch writes the inputs once (tests/interop/report_inputs.py: resnet18
 /// state dict and TorchScript, two Adam checkpoints, a hostile state dict, 20,000 tensors, and torch's statistics),
 /// the real <c>pt report</c> process writes each page, and one headless chromium loads them.
 /// </summary>
-public sealed class ReportFixture : IDisposable
+public abstract class ReportFixtureBase : IDisposable
 {
     private readonly DirectoryInfo _work;
     private HeadlessChromium? _browser;
 
-    public ReportFixture()
+    protected ReportFixtureBase(string torch)
     {
+        Torch = torch;
         _work = Directory.CreateTempSubdirectory("ptsharp-report-");
-        if (!HeadlessChromium.IsInstalled || !Oracle.IsAvailable("1.13"))
+        if (!HeadlessChromium.IsInstalled || !Oracle.IsAvailable(torch))
         {
-            SkipReason = "chromium or the torch 1.13 oracle is not installed (run tools/setup-oracles.sh)";
+            SkipReason = $"chromium or the torch {torch} oracle is not installed (run tools/setup-oracles.sh)";
             return;
         }
-        var (code, stdout, stderr) = Oracle.Run("1.13",
+        var (code, stdout, stderr) = Oracle.Run(torch,
             [Path.Combine(RepoPaths.Root, "tests", "interop", "report_inputs.py"), Inputs], TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException($"report_inputs.py failed ({code}): {stderr}\n{stdout}");
         TorchStats = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Inputs, "stats.json"))).RootElement;
@@ -48,6 +55,9 @@ public sealed class ReportFixture : IDisposable
         });
         if (failures.Count > 0) throw new InvalidOperationException(string.Join("\n", failures));
     }
+
+    /// <summary>The torch version that wrote the inputs.</summary>
+    public string Torch { get; }
 
     /// <summary>Why the tests cannot run here, or null.</summary>
     public string? SkipReason { get; }

@@ -216,14 +216,32 @@
       el("span", "sub", scan.container + ", " + scan.pickles + " pickle" + (scan.pickles === 1 ? "" : "s") +
         ", " + scan.globals.length + " globals; nothing in the file was executed")));
     if (scan.error) s.appendChild(el("div", "errorbox", scan.error));
-    if (scan.findings.length) {
-      var t = el("table", "plain", el("tr", "", el("th", "", "Severity"), el("th", "", "Kind"), el("th", "", "Global"),
-        el("th", "", "Where"), el("th", "", "Finding")));
-      scan.findings.forEach(function (f) {
+    var rank = { dangerous: 0, warning: 1, info: 2 };
+    var findings = scan.findings.map(function (f, i) { return [f, i]; })
+      .sort(function (a, b) { return (rank[a[0][0]] - rank[b[0][0]]) || a[1] - b[1]; })
+      .map(function (x) { return x[0]; });
+    function findingTable(list) {
+      var t = el("table", "plain findings", el("tr", "", el("th", "", "Severity"), el("th", "", "Kind"),
+        el("th", "", "Global"), el("th", "", "Where"), el("th", "", "Finding")));
+      list.forEach(function (f) {
         t.appendChild(el("tr", f[0], el("td", "", f[0]), el("td", "", f[1]), el("td", "mono", f[2] || ""),
           el("td", "mono", (f[3] || "") + (f[4] !== null ? " @" + f[4] : "")), el("td", "", f[5])));
       });
-      s.appendChild(t);
+      return t;
+    }
+    if (findings.length) {
+      var bySeverity = {};
+      findings.forEach(function (f) { bySeverity[f[0]] = (bySeverity[f[0]] || 0) + 1; });
+      s.appendChild(el("p", "note", Object.keys(bySeverity).map(function (k) {
+        return bySeverity[k] + " " + (bySeverity[k] === 1 ? k : k === "info" ? "notes" : k + "s");
+      }).join(" · ")));
+      var shown = 6;
+      s.appendChild(findingTable(findings.slice(0, shown)));
+      if (findings.length > shown) {
+        var more = el("details", "", el("summary", "note", (findings.length - shown) + " more findings"));
+        more.appendChild(findingTable(findings.slice(shown)));
+        s.appendChild(more);
+      }
     } else s.appendChild(el("p", "note", "No findings."));
     if (scan.globals.length) {
       var det = el("details", "", el("summary", "note", "Globals referenced (" + scan.globals.length + ")"));
@@ -325,19 +343,22 @@
       var s2 = side * side;
       return Math.max(s2 * mx / (sum * sum), (sum * sum) / (s2 * mn));
     }
+    // Squarified layout of one level; returns the rectangles, drawn breadth-first so the budget is spent on the
+    // upper levels first (every top-level block gets its rectangle before any block gets its children).
     function layout(nodes, x, y, w, h, depth, color) {
+      var out = [];
       var items = nodes.filter(function (n) { return n.bytes > 0; }).slice().sort(function (a, b) { return b.bytes - a.bytes; });
       var total = 0; items.forEach(function (n) { total += n.bytes; });
-      if (!total) return;
+      if (!total || w < 1 || h < 1) return out;
       var scale = (w * h) / total, row = [], rx = x, ry = y, rw = w, rh = h;
-      function place(row, final) {
+      function place(row) {
         var sum = 0; row.forEach(function (n) { sum += n.bytes * scale; });
         var horiz = rw >= rh, side = horiz ? rh : rw, thick = sum / side, off = 0;
         row.forEach(function (n) {
           var len = n.bytes * scale / thick;
-          var bx = horiz ? rx : rx + off, by = horiz ? ry + off : ry, bw = horiz ? thick : len, bh = horiz ? len : thick;
+          out.push({ n: n, x: horiz ? rx : rx + off, y: horiz ? ry + off : ry, w: horiz ? thick : len, h: horiz ? len : thick,
+            depth: depth, color: color === null ? PALETTE[items.indexOf(n) % PALETTE.length] : color });
           off += len;
-          draw(n, bx, by, bw, bh, depth, color === null ? PALETTE[items.indexOf(n) % PALETTE.length] : color);
         });
         if (horiz) { rx += thick; rw -= thick; } else { ry += thick; rh -= thick; }
       }
@@ -346,11 +367,12 @@
         if (row.length === 0 || worst(row.concat([n]), side, scale) <= worst(row, side, scale)) row.push(n);
         else { place(row); row = [n]; }
       }
-      if (row.length) place(row, true);
+      if (row.length) place(row);
+      return out;
     }
-    function draw(n, x, y, w, h, depth, color) {
-      if (budget-- <= 0 || w < 1 || h < 1) return;
-      var r = svg("rect", { x: x.toFixed(1), y: y.toFixed(1), width: w.toFixed(1), height: h.toFixed(1), fill: color,
+    function draw(q) {
+      var n = q.n, x = q.x, y = q.y, w = q.w, h = q.h, depth = q.depth;
+      var r = svg("rect", { x: x.toFixed(1), y: y.toFixed(1), width: w.toFixed(1), height: h.toFixed(1), fill: q.color,
         "fill-opacity": Math.max(0.35, 1 - depth * 0.18).toFixed(2) });
       svgTitle(r, n.path + "\n" + bytes(n.bytes) + " · " + int(n.params) + " parameters" +
         (Object.prototype.hasOwnProperty.call(classes, n.path) ? " · " + classes[n.path] : ""));
@@ -359,8 +381,10 @@
       var pad = depth < 2 ? 14 : 0;
       if (n.kids.length && depth < 4 && w > 30 && h > 24) {
         if (pad) label(n, x, y, w);
-        layout(n.kids, x + 2, y + pad + 1, w - 4, h - pad - 3, depth + 1, color);
-      } else if (w > 40 && h > 14) label(n, x, y, w);
+        return layout(n.kids, x + 2, y + pad + 1, w - 4, h - pad - 3, depth + 1, q.color);
+      }
+      if (w > 40 && h > 14) label(n, x, y, w);
+      return [];
     }
     function label(n, x, y, w) {
       var t = svg("text", { x: (x + 4).toFixed(1), y: (y + 11).toFixed(1) });
@@ -369,7 +393,13 @@
       t.textContent = text;
       map.appendChild(t);
     }
-    layout(root.kids.length === 1 && root.kids[0].kids.length ? root.kids[0].kids : root.kids, 0, 0, W, H, 0, null);
+    var queue = layout(root.kids.length === 1 && root.kids[0].kids.length ? root.kids[0].kids : root.kids, 0, 0, W, H, 0, null);
+    for (var qi = 0; qi < queue.length; qi++) {
+      if (queue[qi].w < 1 || queue[qi].h < 1) continue;
+      if (budget-- <= 0) break;
+      var kids = draw(queue[qi]);
+      if (budget - (queue.length - qi) > kids.length) Array.prototype.push.apply(queue, kids);
+    }
     s.appendChild(map);
     two.appendChild(s);
   })();

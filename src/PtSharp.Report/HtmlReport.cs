@@ -70,31 +70,32 @@ public static class HtmlReport
 
     private static void WriteFile(Utf8JsonWriter w, string path, ReportOptions options)
     {
-        var scan = PtScanner.ScanFile(path);
-        PtFile file;
+        var openOptions = new CheckpointOptions { PtOptions = options.LoadOptions };
+        Checkpoint checkpoint;
         try
         {
-            file = PtFile.Open(path, options.LoadOptions);
+            checkpoint = Checkpoint.Open(path, openOptions);
         }
-        catch (PtFormatException e)
+        catch (PtFormatException e) when (File.Exists(path))
         {
             w.WriteStartObject("file");
             w.WriteString("name", System.IO.Path.GetFileName(path));
             w.WriteNumber("bytes", new FileInfo(path).Length);
             w.WriteString("error", e.Message);
             w.WriteEndObject();
-            ReportJson.WriteScan(w, scan);
+            ReportJson.WriteScan(w, [PtScanner.ScanFile(path)]);
             return;
         }
-        using (file)
+        using (checkpoint)
         {
-            var summaries = TensorSummarizer.Summarize(file.Tensors, options.Bins);
-            OutlierRules.MarkStdOutliers(summaries,
-                new HashSet<PtTensor>(file.StateDict.Select(t => t.Tensor), ReferenceEqualityComparer.Instance));
-            WriteHeader(w, path, file, summaries);
-            ReportJson.WriteScan(w, scan);
+            var summaries = TensorSummarizer.Summarize(checkpoint.Tensors, options.Bins);
+            var model = new HashSet<TensorSummarizer.DataKey>(
+                checkpoint.StateDict.Select(t => TensorSummarizer.DataKey.Of(t.Tensor)).OfType<TensorSummarizer.DataKey>());
+            OutlierRules.MarkStdOutliers(summaries, model);
+            WriteHeader(w, path, checkpoint, summaries);
+            ReportJson.WriteScan(w, checkpoint.Files.Select(f => PtScanner.ScanFile(f)).ToList());
             w.WriteStartArray("modules");
-            foreach (var (modulePath, cls) in ModuleClasses.Find(file.Root))
+            foreach (var (modulePath, cls) in ModuleClasses.Find(checkpoint.Root))
             {
                 w.WriteStartArray();
                 w.WriteStringValue(modulePath);
@@ -105,45 +106,41 @@ public static class HtmlReport
             ReportJson.WriteTensors(w, summaries);
             var index = new Dictionary<PtTensor, int>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < summaries.Count; i++) index.TryAdd(summaries[i].Tensor, i);
-            if (file.Kind == PtKind.Checkpoint) CheckpointSection.Write(w, file.Root, index);
+            if (checkpoint.Kind == PtKind.Checkpoint) CheckpointSection.Write(w, checkpoint.Root, index);
             if (options.DiffPath is { } other)
             {
-                using var b = PtFile.Open(other, options.LoadOptions);
-                DiffSection.Write(w, System.IO.Path.GetFileName(other), file.StateDict, b.StateDict, options.Bins);
+                using var b = Checkpoint.Open(other, openOptions);
+                DiffSection.Write(w, System.IO.Path.GetFileName(other), checkpoint.StateDict, b.StateDict, options.Bins);
             }
         }
     }
 
-    private static void WriteHeader(Utf8JsonWriter w, string path, PtFile file, List<TensorSummary> summaries)
+    private static void WriteHeader(Utf8JsonWriter w, string path, Checkpoint checkpoint, List<TensorSummary> summaries)
     {
+        var pt = checkpoint.PtFile;
         w.WriteStartObject("file");
         w.WriteString("name", System.IO.Path.GetFileName(path));
-        w.WriteNumber("bytes", new FileInfo(path).Length);
-        w.WriteString("format", file.Format.Name());
-        if (file.FormatVersion is null) w.WriteNull("version"); else w.WriteString("version", file.FormatVersion);
-        if (file.ArchiveName is null) w.WriteNull("archive"); else w.WriteString("archive", file.ArchiveName);
-        w.WriteString("byteOrder", file.ByteOrder);
-        w.WriteNumber("protocol", file.PickleProtocol);
-        w.WriteString("kind", file.Kind.Name());
+        w.WriteNumber("bytes", checkpoint.Files.Sum(f => new FileInfo(f).Length));
+        w.WriteNumber("files", checkpoint.Files.Count);
+        w.WriteString("format", pt?.Format.Name() ?? checkpoint.Format.Name());
+        if (pt?.FormatVersion is { } version) w.WriteString("version", version); else w.WriteNull("version");
+        if (pt?.ArchiveName is { } archive) w.WriteString("archive", archive); else w.WriteNull("archive");
+        w.WriteString("byteOrder", pt?.ByteOrder ?? "little");
+        if (pt is null) w.WriteNull("protocol"); else w.WriteNumber("protocol", pt.PickleProtocol);
+        w.WriteString("kind", checkpoint.Kind.Name());
         w.WriteEndObject();
 
-        // Parameters: the state dict's tensors, each piece of data once (tied weights count once).
-        var seen = new HashSet<TensorSummarizer.DataKey>();
-        var seenSparse = new HashSet<PtTensor>(ReferenceEqualityComparer.Instance);
-        long parameters = 0, parameterBytes = 0;
-        int stateDictTensors = 0;
-        foreach (var (_, t) in file.StateDict)
-        {
-            stateDictTensors++;
-            bool first = TensorSummarizer.DataKey.Of(t) is { } key ? seen.Add(key) : seenSparse.Add(t);
-            if (!first) continue;
-            parameters += t.ElementCount;
-            parameterBytes += t.IsSparse ? t.SparseComponents.Sum(c => c.ByteCount) : t.ByteCount;
-        }
+        // Counted by Checkpoint.ParameterCount: unique parameters (a tied weight once), buffers, other tensors.
+        var count = checkpoint.ParameterCount;
         w.WriteStartObject("params");
-        w.WriteNumber("count", parameters);
-        w.WriteNumber("bytes", parameterBytes);
-        w.WriteNumber("stateDictTensors", stateDictTensors);
+        w.WriteNumber("count", count.Parameters);
+        w.WriteNumber("bytes", count.ParameterBytes);
+        w.WriteNumber("parameterTensors", count.ParameterTensors);
+        w.WriteNumber("buffers", count.Buffers);
+        w.WriteNumber("bufferTensors", count.BufferTensors);
+        w.WriteNumber("other", count.Other);
+        w.WriteNumber("otherTensors", count.OtherTensors);
+        w.WriteNumber("tiedNames", count.TiedNames);
         w.WriteNumber("tensors", summaries.Count);
         w.WriteNumber("tied", summaries.Count(s => s.TiedTo is not null));
         w.WriteNumber("tensorBytes", summaries.Where(s => s.TiedTo is null).Sum(s => s.Bytes));
@@ -154,12 +151,12 @@ public static class HtmlReport
             .Select(g => (DType: g.Key, Bytes: g.Sum(s => s.Bytes), Count: g.Count()))
             .OrderByDescending(x => x.Bytes).ThenBy(x => x.DType, StringComparer.Ordinal);
         w.WriteStartArray("dtypes");
-        foreach (var (dtype, bytes, count) in byDType)
+        foreach (var (dtype, bytes, n) in byDType)
         {
             w.WriteStartArray();
             w.WriteStringValue(dtype);
             w.WriteNumberValue(bytes);
-            w.WriteNumberValue(count);
+            w.WriteNumberValue(n);
             w.WriteEndArray();
         }
         w.WriteEndArray();

@@ -15,7 +15,10 @@ internal static class ReportCommand
     /// <summary>Creates the <c>report</c> command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "The .pt, .pth or .bin file to describe." };
+        var file = new Argument<string>("FILE") {
+            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded checkpoint's "
+                          + "*.index.json or a folder holding one.",
+        };
         var output = new Option<string?>("--output", "-o")
         {
             Description = "Where to write the page (default: FILE's name + .html in the current folder).",
@@ -51,11 +54,10 @@ internal static class ReportCommand
     {
         foreach (var p in diffPath is null ? [path] : new[] { path, diffPath })
         {
-            if (Directory.Exists(p)) return Fail(stderr, $"error: {p} is a directory, not a file",
-                ExitCodes.Unreadable);
-            if (!File.Exists(p)) return Fail(stderr, $"error: no such file: {p}", ExitCodes.Unreadable);
+            if (!File.Exists(p) && !Directory.Exists(p))
+                return Fail(stderr, $"error: no such file: {p}", ExitCodes.Unreadable);
         }
-        output ??= Path.GetFileName(path) + ".html";
+        output ??= Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path))) + ".html";
         byte[] page;
         try
         {

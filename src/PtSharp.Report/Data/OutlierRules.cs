@@ -14,16 +14,17 @@ internal static class OutlierRules
     /// <summary>How far (as a ratio) from the siblings' median std a tensor must be to be flagged.</summary>
     public const double StdFactor = 10;
 
-    public static void MarkStdOutliers(IReadOnlyList<TensorSummary> summaries, IReadOnlySet<PtTensor> stateDict)
+    public static void MarkStdOutliers(IReadOnlyList<TensorSummary> summaries,
+        IReadOnlySet<TensorSummarizer.DataKey> stateDict)
     {
         var groups = new Dictionary<(string Pattern, int Rank), List<TensorSummary>>();
         foreach (var s in summaries)
         {
             if (s.TiedTo is not null || s.Std is not (> 0 and var std) || !double.IsFinite(std)
                 || s.Elements < 2) continue;
-            if (!stateDict.Contains(s.Tensor)) continue;
-            var key = (Pattern(s.Name), s.Tensor.Rank);
-            if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
+            if (TensorSummarizer.DataKey.Of(s.Tensor) is not { } key || !stateDict.Contains(key)) continue;
+            var group = (Pattern(s.Name), s.Tensor.Rank);
+            if (!groups.TryGetValue(group, out var list)) groups[group] = list = [];
             list.Add(s);
         }
         foreach (var list in groups.Values)

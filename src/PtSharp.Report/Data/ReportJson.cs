@@ -77,15 +77,19 @@ internal static class ReportJson
         w.WriteEndArray();
     }
 
-    public static void WriteScan(Utf8JsonWriter w, ScanReport scan)
+    /// <summary>The scans of every file of the checkpoint (one, or an index and its shards) as one verdict.</summary>
+    public static void WriteScan(Utf8JsonWriter w, IReadOnlyList<ScanReport> scans)
     {
+        string[] order = ["error", "dangerous", "warnings", "clean"];
         w.WriteStartObject("scan");
-        w.WriteString("verdict", Verdict(scan));
-        w.WriteString("container", scan.Container.ToString());
-        w.WriteNumber("pickles", scan.PickleCount);
-        if (scan.Error is not null) w.WriteString("error", scan.Error);
+        w.WriteString("verdict", scans.Select(Verdict).OrderBy(v => Array.IndexOf(order, v)).FirstOrDefault() ?? "clean");
+        w.WriteString("container", string.Join(", ", scans.Select(s => s.Container.ToString()).Distinct()));
+        w.WriteNumber("pickles", scans.Sum(s => s.PickleCount));
+        w.WriteNumber("files", scans.Count);
+        var errors = scans.Where(s => s.Error is not null).Select(s => s.Error!).ToList();
+        if (errors.Count > 0) w.WriteString("error", string.Join("; ", errors));
         w.WriteStartArray("findings");
-        foreach (var f in scan.Findings)
+        foreach (var f in scans.SelectMany(s => s.Findings))
         {
             w.WriteStartArray();
             w.WriteStringValue(f.Severity.ToString().ToLowerInvariant());
@@ -98,7 +102,7 @@ internal static class ReportJson
         }
         w.WriteEndArray();
         w.WriteStartArray("globals");
-        foreach (var g in scan.Globals)
+        foreach (var g in scans.SelectMany(s => s.Globals))
         {
             w.WriteStartArray();
             w.WriteStringValue(g.FullName);

@@ -185,11 +185,15 @@
     function card(k, v, sub) { return el("div", "card", el("div", "k", k), el("div", "v", v), sub ? el("div", "s", sub) : null); }
     s.appendChild(el("div", "cards",
       card("Format", file.format, file.archive ? "archive " + file.archive : null),
-      card("Writer version", file.version === null ? "–" : file.version, "pickle protocol " + file.protocol),
+      card("Writer version", file.version === null ? "–" : file.version,
+        file.protocol === null ? (file.files > 1 ? file.files + " files" : null) : "pickle protocol " + file.protocol),
       card("Kind", file.kind.replace("_", " ")),
       card("Byte order", file.byteOrder),
-      card("Parameters", int(p.count), bytes(p.bytes) + " in " + int(p.stateDictTensors) + " state-dict tensors"),
-      card("Tensors", int(p.tensors), (p.tied ? int(p.tied) + " tied · " : "") + bytes(p.tensorBytes) + " of data"),
+      card("Parameters", int(p.count), bytes(p.bytes) + " in " + int(p.parameterTensors) + " tensors" +
+        (p.tiedNames ? " · " + int(p.tiedNames) + " tied names counted once" : "")),
+      card("Buffers", int(p.buffers), int(p.bufferTensors) + " tensors (running stats, counters...)"),
+      card("Tensors", int(p.tensors), (p.otherTensors ? int(p.otherTensors) + " outside the model (" + int(p.other) +
+        " elements) · " : "") + bytes(p.tensorBytes) + " of data"),
       card("File size", bytes(file.bytes), int(file.bytes) + " bytes")));
     var dt = D.dtypes || [], total = 0;
     dt.forEach(function (d) { total += d[1]; });

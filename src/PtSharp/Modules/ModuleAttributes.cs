@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

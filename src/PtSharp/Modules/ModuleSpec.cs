@@ -1,3 +1,4 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Modules;
 using PtSharp.Tests.Support;
 using Xunit.Abstractions;

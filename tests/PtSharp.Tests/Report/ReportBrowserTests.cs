@@ -24,6 +24,7 @@ public abstract class ReportBrowserTestsBase(ReportFixtureBase fixture, ITestOut
     {
         { "tiny_mlp", ["tiny_mlp.pt", "state dict", "fc1.weight", "fc2.bias", "67", "clean", "Where the bytes are"] },
         { "resnet18", ["resnet18.pt", "11,689,512", "layer4", "conv1.weight", "layer1.0.bn1.running_var", "float32"] },
+        { "resnet18_st", ["safetensors", "11,689,512", "layer4.1.conv2.weight", "Where the bytes are"] },
         { "resnet18_script", ["torchscript", "ResNet", "BasicBlock", "Conv2d", "layer4.1.conv2.weight", "11,689,512"] },
         { "ckpt_a", ["checkpoint", "epoch", "7", "best_acc", "config.arch", "'small_cnn'",
             "Optimizer optimizer_state_dict",

@@ -7,7 +7,9 @@ namespace PtSharp.Tests.Report;
 /// <summary>The report browser tests' inputs made by torch 1.13.</summary>
 public sealed class ReportFixture() : ReportFixtureBase("1.13");
 
-/// <summary>The report browser tests' inputs made by torch 2.6 (tensor <c>step</c> in Adam state, newer TorchScript).</summary>
+/// <summary>
+/// The report browser tests' inputs made by torch 2.6 (tensor <c>step</c> in Adam state, newer TorchScript).
+/// </summary>
 public sealed class ReportFixture26() : ReportFixtureBase("2.6");
 
 /// <summary>
@@ -33,8 +35,12 @@ public abstract class ReportFixtureBase : IDisposable
             [Path.Combine(RepoPaths.Root, "tests", "interop", "report_inputs.py"), Inputs], TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException($"report_inputs.py failed ({code}): {stderr}\n{stdout}");
         TorchStats = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Inputs, "stats.json"))).RootElement;
+        var convert = CliProcess.Run(TimeSpan.FromMinutes(2), "convert", Input("resnet18.pt"),
+            Input("resnet18.safetensors"));
+        if (convert.ExitCode != 0) throw new InvalidOperationException("pt convert failed: " + convert.Stderr);
         var jobs = new List<(string Name, string[] Args)>
         {
+            ("resnet18_st", [Input("resnet18.safetensors")]),
             ("tiny_mlp", [Path.Combine(RepoPaths.Samples, "tiny_mlp.pt")]),
             ("resnet18", [Input("resnet18.pt")]),
             ("resnet18_script", [Input("resnet18_script.pt")]),

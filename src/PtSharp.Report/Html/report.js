@@ -291,8 +291,8 @@
   main.appendChild(two);
   (function treeSection() {
     var s = el("section", "", el("h2", "", "Modules",
-      el("span", "sub", (root.cls ? root.cls + " · " : "") + "parameters and bytes per subtree; click a name to list its tensors")));
-    s.appendChild(el("div", "treehead", el("span", "", "name"), el("span", "", "params"), el("span", "", "bytes"), el("span", "", "share")));
+      el("span", "sub", (root.cls ? root.cls + " · " : "") + "elements and bytes per subtree; click a name to list its tensors")));
+    s.appendChild(el("div", "treehead", el("span", "", "name"), el("span", "", "elements"), el("span", "", "bytes"), el("span", "", "share")));
     var box = el("div", "tree");
     function line(n, depth) {
       var wrap = el("div");

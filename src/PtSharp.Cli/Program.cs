@@ -6,4 +6,5 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 return root.Parse(args).Invoke();

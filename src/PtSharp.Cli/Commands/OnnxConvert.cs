@@ -1,3 +1,4 @@
+using PtSharp.Errors;
 using PtSharp.Onnx;
 
 namespace PtSharp.Cli.Commands;

@@ -5,8 +5,10 @@ namespace PtSharp.Onnx.Conversion;
 /// <summary>Layers: linear, convolution, normalization, pooling, activations with attributes, attention.</summary>
 internal sealed partial class AtenOps
 {
-    private TensorValue Linear(TensorValue x, TensorValue w, TensorValue? b)
+    private TensorValue Linear(Interpreter it, TensorValue x, TensorValue w, TensorValue? b)
     {
+        if (w.Rank != 2 || x.Rank < 1 || x.Shape[^1] != w.Shape[1])
+            throw it.Error($"input [{string.Join(", ", x.Shape)}] does not fit weight [{string.Join(", ", w.Shape)}]", "aten::linear");
         long outFeatures = w.Shape[0];
         var shape = x.Shape[..^1].Append(outFeatures).ToArray();
         if (x.Rank == 2 && b is not null)
@@ -26,6 +28,8 @@ internal sealed partial class AtenOps
     private TensorValue MatMul(Interpreter it, TensorValue x, TensorValue y)
     {
         if (x.Rank < 1 || y.Rank < 1) throw it.Error("matmul of a 0-d tensor", "aten::matmul");
+        if (x.Shape[^1] != (y.Rank == 1 ? y.Shape[0] : y.Shape[^2]))
+            throw it.Error($"[{string.Join(", ", x.Shape)}] and [{string.Join(", ", y.Shape)}] cannot be multiplied", "aten::matmul");
         long[] shape;
         if (y.Rank == 1) shape = x.Shape[..^1];
         else if (x.Rank == 1) shape = y.Shape[..^2].Append(y.Shape[^1]).ToArray();
@@ -41,10 +45,13 @@ internal sealed partial class AtenOps
     {
         var (x, w, b) = (a.Tensor(0), a.Tensor(1), a.OptTensor(2));
         int spatial = w.Rank - 2;
-        if (spatial < 1 || x.Rank != spatial + 2) throw it.Error($"convolution of a rank-{x.Rank} input", "aten::_convolution");
+        if (spatial < 1 || x.Rank != spatial + 2)
+            throw it.Error($"convolution of a rank-{x.Rank} input (unbatched inputs are not supported)", OpArgs.Aten(a.Op));
         var stride = a.Longs(3, spatial, Enumerable.Repeat(1L, spatial).ToArray());
         var dilation = a.Longs(5, spatial, Enumerable.Repeat(1L, spatial).ToArray());
         long groups = full ? a.Long(8, 1) : a.Long(6, 1);
+        if (x.Shape[1] != w.Shape[1] * groups)
+            throw it.Error($"input has {x.Shape[1]} channels, the weight expects {w.Shape[1] * groups}", OpArgs.Aten(a.Op));
         if (full && a.Bool(6)) throw it.Error("transposed convolution is not supported yet", "aten::_convolution");
         var kernel = w.Shape[2..];
         long[] pads;

@@ -72,7 +72,7 @@ internal sealed partial class AtenOps
 
     private object? Dispatch(Interpreter it, string op, OpArgs a) => op switch
     {
-        "linear" => Linear(a.Tensor(0), a.Tensor(1), a.OptTensor(2)),
+        "linear" => Linear(it, a.Tensor(0), a.Tensor(1), a.OptTensor(2)),
         "addmm" => Addmm(it, a),
         "matmul" or "bmm" or "mm" => MatMul(it, a.Tensor(0), a.Tensor(1)),
         "t" => a.Tensor(0).Rank < 2 ? a.Tensor(0) : Transpose(a.Tensor(0), [1, 0]),

@@ -1,15 +1,14 @@
 using PtSharp.Pickle;
-using PtSharp.Sharding;
 using PtSharp.Transforms;
 
 namespace PtSharp.TorchSharp;
 
-/// <summary>A state dict opened with PtSharp (any format it reads), keys transformed, with torch's <c>_metadata</c>.</summary>
+/// <summary>A state dict opened with <see cref="Checkpoint.Open"/> (any format it reads), keys transformed, with torch's <c>_metadata</c>.</summary>
 internal sealed class OpenedStateDict : IDisposable
 {
-    private readonly StateDictSource _source;
+    private readonly Checkpoint _source;
 
-    private OpenedStateDict(StateDictSource source, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, long> versions, bool hasMetadata)
+    private OpenedStateDict(Checkpoint source, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, long> versions, bool hasMetadata)
     {
         _source = source;
         Tensors = tensors;
@@ -29,11 +28,11 @@ internal sealed class OpenedStateDict : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new PtTorchOptions();
-        var source = StateDictSource.Open(path, new StateDictSourceOptions { Key = options.Key, PtOptions = options.PtOptions });
+        var source = Checkpoint.Open(path, new CheckpointOptions { StateDictKey = options.Key, PtOptions = options.PtOptions });
         try
         {
             var keys = options.EffectiveKeys();
-            var tensors = keys.IsEmpty ? source.Tensors : KeyTransform.Apply(source.Tensors, keys).Tensors;
+            IReadOnlyList<NamedTensor> tensors = keys.IsEmpty ? source.StateDict : KeyTransform.Apply(source.StateDict, keys).Tensors;
             var (versions, has) = ReadVersions(source, keys);
             return new OpenedStateDict(source, tensors, versions, has);
         }
@@ -44,7 +43,7 @@ internal sealed class OpenedStateDict : IDisposable
         }
     }
 
-    private static (Dictionary<string, long>, bool) ReadVersions(StateDictSource source, KeyTransformOptions keys)
+    private static (Dictionary<string, long>, bool) ReadVersions(Checkpoint source, KeyTransformOptions keys)
     {
         var versions = new Dictionary<string, long>(StringComparer.Ordinal);
         if (source.PtFile?.Root is not { } root) return (versions, false);

@@ -27,7 +27,7 @@ public sealed class StateDictTests(ITestOutputHelper output)
             var t = sd[e.Name];
             Assert.True(e.Value.GetProperty("dtype").GetString() == DTypeMap.ToDType(t.dtype).Name(), e.Name);
             Assert.Equal(e.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()), t.shape);
-            Assert.True(e.Value.GetProperty("hex").GetString() == Tensors.Hex(t), $"{e.Name}: bytes differ from torch's");
+            Assert.True(e.Value.GetProperty("hex").GetString() == TensorCompare.Hex(t), $"{e.Name}: bytes differ from torch's");
         }
     }
 
@@ -62,14 +62,14 @@ public sealed class StateDictTests(ITestOutputHelper output)
     {
         if (Folder(version) is not { } dir) return;
         using var model = nn.Sequential(("0", nn.Linear(16, 32)), ("1", nn.ReLU()), ("2", nn.Linear(32, 7)), ("3", nn.Linear(7, 2)));
-        var before = Tensors.Hex(model.state_dict()["0.weight"]);
+        var before = TensorCompare.Hex(model.state_dict()["0.weight"]);
         var e = Assert.Throws<StateDictMismatchException>(() => model.LoadPt(Path.Combine(dir, "sd_mlp_bf16.pt")));
         Assert.Equal(["3.weight", "3.bias"], e.Missing);
         Assert.Empty(e.Unexpected);
         Assert.Equal(4, e.Mismatched.Count); // all four: bfloat16 in the file, two also with 8 rows
         Assert.Contains("2.weight: file [8, 32] bfloat16, module [7, 32] float32", e.Message);
         Assert.Contains("missing keys (2): 3.weight, 3.bias", e.Message);
-        Assert.Equal(before, Tensors.Hex(model.state_dict()["0.weight"])); // nothing written before the check
+        Assert.Equal(before, TensorCompare.Hex(model.state_dict()["0.weight"])); // nothing written before the check
 
         using var bf16 = nn.Sequential(("0", nn.Linear(16, 32)), ("1", nn.ReLU()), ("2", nn.Linear(32, 8)));
         bf16.to(ScalarType.BFloat16);
@@ -102,8 +102,8 @@ public sealed class StateDictTests(ITestOutputHelper output)
             var r = model.LoadPt(path, options: new PtTorchOptions { StripModulePrefix = true });
             Assert.Equal(6, r.Loaded);
             Assert.Empty(r.Missing);
-            Assert.Equal(Tensors.Hex(w), Tensors.Hex(model.state_dict()["0.weight"]));
-            Assert.Equal(Tensors.Hex(mean), Tensors.Hex(model.state_dict()["1.running_mean"]));
+            Assert.Equal(TensorCompare.Hex(w), TensorCompare.Hex(model.state_dict()["0.weight"]));
+            Assert.Equal(TensorCompare.Hex(mean), TensorCompare.Hex(model.state_dict()["1.running_mean"]));
             // No _metadata in the file: like torch's BatchNorm._load_from_state_dict, the counter is reset to 0.
             Assert.Equal(0L, model.state_dict()["1.num_batches_tracked"].item<long>());
         }

@@ -1,3 +1,5 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using System.Globalization;
 using System.Numerics;
 using PtSharp.Pickle;

@@ -1,3 +1,5 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace PtSharp.TorchSharp.Tests.Support;
 
 /// <summary>Comparisons of TorchSharp tensors with reference outputs.</summary>
-internal static class Tensors
+internal static class TensorCompare
 {
     public static string Hex(Tensor t)
     {

@@ -5,7 +5,7 @@
 
 sd_<case>.pt      state dicts (resnet18, mobilenet_v3_small, lstm, transformer, vit_tiny, mlp_bf16)
 full_<case>.pt    complete pickled models (resnet18, mobilenet_v2, squeezenet1_1, mlp, mlp_legacy)
-io_<case>.pt      {"x": input, ("tgt": second input,) "y": torch's output in eval mode}
+io_<case>.pt, io_full_<case>.pt   {"x": input, ("tgt": second input,) "y": torch's output in eval mode}
 dtypes.pt / dtypes.json   every dtype TorchSharp has, views with offsets and strides, tied weights; expected bytes
 resume_<opt>.pt   training checkpoint after 3 steps (adam, adamw, sgd); resume_<opt>_after.pt: parameters
                   after 3 more steps on the same batches (resume_batches.pt)
@@ -95,10 +95,10 @@ def full_models():
         m = make()
         m = trained_bn(m, shape) if name != "mlp" else m.eval()
         torch.save(m, P("full_" + name + ".pt"), pickle_protocol=2)
-        save_io(name, m, torch.randn(*shape))
+        save_io("full_" + name, m, torch.randn(*shape))
         if name == "mlp":
             torch.save(m, P("full_mlp_legacy.pt"), _use_new_zipfile_serialization=False)
-            save_io("mlp_legacy", m, torch.randn(*shape))
+            save_io("full_mlp_legacy", m, torch.randn(*shape))
 
 
 def dtypes():

@@ -7,6 +7,7 @@ sd_<case>.pt      state dicts (resnet18, mobilenet_v3_small, lstm, transformer, 
 full_<case>.pt    complete pickled models (resnet18, mobilenet_v2, squeezenet1_1, mlp, mlp_legacy)
 io_<case>.pt, io_full_<case>.pt   {"x": input, ("tgt": second input,) "y": torch's output in eval mode}
 dtypes.pt / dtypes.json   every dtype TorchSharp has, views with offsets and strides, tied weights; expected bytes
+ts_<case>.pt      TorchScript archives (scripted MLP, traced CNN)
 resume_<opt>.pt   training checkpoint after 3 steps (adam, adamw, sgd); resume_<opt>_after.pt: parameters
                   after 3 more steps on the same batches (resume_batches.pt)
 Weights are random with fixed seeds; nothing is downloaded.
@@ -101,6 +102,19 @@ def full_models():
             save_io("full_mlp_legacy", m, torch.randn(*shape))
 
 
+def torchscript():
+    seed(40)
+    mlp = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3)).eval()
+    torch.jit.save(torch.jit.script(mlp), P("ts_scripted.pt"))
+    save_io("ts_scripted", mlp, torch.randn(2, 6))
+    seed(41)
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    cnn = trained_bn(cnn, (2, 3, 8, 8))
+    x = torch.randn(2, 3, 8, 8)
+    torch.jit.save(torch.jit.trace(cnn, x), P("ts_traced.pt"))
+    save_io("ts_traced", cnn, x)
+
+
 def dtypes():
     seed(20)
     base = torch.arange(24, dtype=torch.float32).reshape(4, 6) / 7
@@ -178,6 +192,7 @@ def resume():
 
 state_dicts()
 full_models()
+torchscript()
 dtypes()
 resume()
 print("ok", torch.__version__)

@@ -1,7 +1,6 @@
-using PtSharp.Errors;
-using PtSharp.Loading;
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

@@ -1,5 +1,4 @@
 using PtSharp.Errors;
-using PtSharp.Loading;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

@@ -1,5 +1,5 @@
 using PtSharp.Errors;
-using PtSharp.Loading;
+
 namespace PtSharp.Modules;
 
 /// <summary>

@@ -2,6 +2,8 @@ using PtSharp.Errors;
 using PtSharp.Loading;
 using System.Globalization;
 using System.Text.Json;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Modules;
 using PtSharp.Tests.Support;
 using Xunit.Abstractions;

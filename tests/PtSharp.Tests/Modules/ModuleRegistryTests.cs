@@ -1,5 +1,3 @@
-using PtSharp.Errors;
-using PtSharp.Loading;
 using System.Globalization;
 using System.Text.Json;
 using PtSharp.Errors;

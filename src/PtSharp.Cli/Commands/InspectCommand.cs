@@ -40,7 +40,16 @@ internal static class InspectCommand
         bool writing = false;
         try
         {
-            if (Directory.Exists(path)) return Fail(stderr, $"error: {path} is a directory, not a file");
+            if (Dcp.DcpCheckpoint.IsDcpFolder(path))
+            {
+                using var dcp = Dcp.DcpCheckpoint.Open(path, new PtLoadOptions { Strict = strict });
+                string text = json ? DcpInspect.RenderJson(path, dcp) + Environment.NewLine : DcpInspect.RenderText(path, dcp);
+                writing = true;
+                stdout.Write(text);
+                stdout.Flush();
+                return ExitCodes.Ok;
+            }
+            if (Directory.Exists(path)) return Fail(stderr, $"error: {path} is a directory, not a file (nor a distributed checkpoint: no .metadata)");
             if (!File.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
             using var file = PtFile.Open(path, new PtLoadOptions { Strict = strict });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is

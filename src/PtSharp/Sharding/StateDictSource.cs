@@ -25,6 +25,7 @@ public sealed class StateDictSource : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new StateDictSourceOptions();
+        if (PtSharp.Dcp.DcpCheckpoint.IsDcpFolder(path)) return OpenDcp(path, options);
         string resolved = Directory.Exists(path) ? FindInFolder(path) : path;
         var source = new StateDictSource(resolved);
         try
@@ -73,6 +74,9 @@ public sealed class StateDictSource : IDisposable
     /// <summary>Remarks about how the state dict was found (unwrapped checkpoint key, TorchScript export, keys outside the index).</summary>
     public IReadOnlyList<string> Notes { get; private set; } = [];
 
+    /// <summary>The opened distributed checkpoint for a DCP folder, else <see langword="null"/>.</summary>
+    public Dcp.DcpCheckpoint? Dcp { get; private set; }
+
     /// <summary>The opened .pt file for a single .pt checkpoint, else <see langword="null"/>.</summary>
     public PtFile? PtFile { get; private set; }
 
@@ -98,6 +102,20 @@ public sealed class StateDictSource : IDisposable
         var singles = Directory.GetFiles(folder, "*.safetensors");
         if (singles.Length == 1) return singles[0];
         throw new IOException($"{folder} is a folder without a checkpoint PtSharp can find (model.safetensors.index.json, pytorch_model.bin.index.json, model.safetensors or pytorch_model.bin)");
+    }
+
+    private static StateDictSource OpenDcp(string folder, StateDictSourceOptions options)
+    {
+        if (options.Key is not null) throw new ArgumentException("--key selects an entry of a .pt file; a distributed checkpoint's items are named by their flattened keys");
+        var dcp = PtSharp.Dcp.DcpCheckpoint.Open(folder, options.PtOptions);
+        var source = new StateDictSource(folder) { Dcp = dcp, Format = CheckpointFormat.Dcp };
+        source._owned.Add(dcp);
+        source.Files = [System.IO.Path.Combine(dcp.Folder, ".metadata"), .. dcp.DataFiles.Select(f => System.IO.Path.Combine(dcp.Folder, f))];
+        source.Tensors = dcp.Tensors;
+        source.OtherValues = dcp.Values.Select(kv => new OtherValue(kv.Key, OtherValueFinder.Describe(kv.Value))).ToList();
+        if (dcp.AssembledTensorCount > 0)
+            source.Notes = [$"{dcp.AssembledTensorCount} tensor{(dcp.AssembledTensorCount == 1 ? " is" : "s are")} assembled from chunks of several ranks"];
+        return source;
     }
 
     private void OpenSingle(string path, StateDictSourceOptions options)

@@ -111,10 +111,29 @@ public sealed class StateDictSource : IDisposable
         var source = new StateDictSource(folder) { Dcp = dcp, Format = CheckpointFormat.Dcp };
         source._owned.Add(dcp);
         source.Files = [System.IO.Path.Combine(dcp.Folder, ".metadata"), .. dcp.DataFiles.Select(f => System.IO.Path.Combine(dcp.Folder, f))];
-        source.Tensors = dcp.Tensors;
-        source.OtherValues = dcp.Values.Select(kv => new OtherValue(kv.Key, OtherValueFinder.Describe(kv.Value))).ToList();
+        var notes = new List<string>();
+        // As for a .pt checkpoint: when the saved state holds the model under a well-known key ({'model': ...,
+        // 'optim': ...}), that entry is the state dict and everything else is listed as other values.
+        var root = dcp.ToNestedStateDict();
+        var model = KindClassifier.Classify(root) == PtKind.Checkpoint
+            ? TensorNaming.ModelKeys.Select(k => (Key: k, Value: root.TryGetValue(k, out var v) ? v as PyDict : null))
+                .FirstOrDefault(e => e.Value is not null && KindClassifier.IsStateDict(e.Value))
+            : default;
+        if (model.Value is not null)
+        {
+            source.Tensors = model.Value.Where(kv => kv.Value is PtTensor).Select(kv => new NamedTensor((string)kv.Key!, (PtTensor)kv.Value!)).ToList();
+            var stateTensors = new HashSet<PtTensor>(source.Tensors.Select(t => t.Tensor), ReferenceEqualityComparer.Instance);
+            source.OtherValues = OtherValueFinder.Find(root, stateTensors);
+            notes.Add($"the checkpoint's state dict is its '{model.Key}' entry");
+        }
+        else
+        {
+            source.Tensors = dcp.Tensors;
+            source.OtherValues = dcp.Values.Select(kv => new OtherValue(kv.Key, OtherValueFinder.Describe(kv.Value))).ToList();
+        }
         if (dcp.AssembledTensorCount > 0)
-            source.Notes = [$"{dcp.AssembledTensorCount} tensor{(dcp.AssembledTensorCount == 1 ? " is" : "s are")} assembled from chunks of several ranks"];
+            notes.Add($"{dcp.AssembledTensorCount} tensor{(dcp.AssembledTensorCount == 1 ? " is" : "s are")} assembled from chunks of several ranks");
+        source.Notes = notes;
         return source;
     }
 

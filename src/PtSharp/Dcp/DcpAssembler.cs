@@ -55,3 +55,13 @@ internal static unsafe class DcpAssembler
         }
     }
 }
+
+/// <summary>Tensors of any dtype over raw bytes (the typed factories check the element type).</summary>
+internal static class RawTensor
+{
+    public static PtTensor Of(byte[] pinned, long[] shape, DType dtype)
+    {
+        var storage = new PtStorage("0", null, pinned.Length, "cpu", null, pinned.Length == 0 ? IO.PinnedBytes.Empty : new IO.PinnedBytes(pinned), 0, bigEndian: false);
+        return PtTensor.FromStorage(storage, dtype, shape, PtTensor.ContiguousStrides(shape), 0);
+    }
+}

@@ -140,7 +140,7 @@ public sealed class DcpCheckpoint : IDisposable
     private static bool NeedsAssembly(DcpTensorItem t) =>
         t.ElementCount > 0 && !(t.Chunks.Count == 1 || t.Chunks.Count(c => c.ElementCount > 0) == 1 && t.Chunks.Count > 0);
 
-    private static PtTensor Empty(DcpTensorItem t) => PtTensor.FromSpan<byte>([], t.Shape.ToArray(), t.DType);
+    private static PtTensor Empty(DcpTensorItem t) => RawTensor.Of([], t.Shape.ToArray(), t.DType);
 
     private PtTensor Assembled(DcpTensorItem t, long start)
     {

@@ -110,7 +110,7 @@ public static class DcpWriter
         long first = offsets.Length == 0 ? 0 : offsets[0];
         int es = t.DType.ElementSize();
         long bytes = sizes.Aggregate(1L, (a, b) => a * b) * es;
-        if (bytes == 0) return PtTensor.FromSpan<byte>([], sizes, t.DType);
+        if (bytes == 0) return RawTensor.Of([], sizes, t.DType);
         var storage = t.Storage!.Slice("0", (t.StorageOffset + first * rowElements) * es, bytes);
         return PtTensor.FromStorage(storage, t.DType, sizes, PtTensor.ContiguousStrides(sizes), 0);
     }
@@ -127,7 +127,7 @@ public static class DcpWriter
             piece.CopyTo(bytes.AsSpan(at));
             at += piece.Length;
         }
-        return PtTensor.FromSpan<byte>(bytes, t.Shape.ToArray(), t.DType);
+        return RawTensor.Of(bytes, t.Shape.ToArray(), t.DType);
     }
 
     private static void Pad(Stream stream)

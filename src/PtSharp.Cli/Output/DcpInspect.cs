@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PtSharp.Dcp;
+using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Output;
 

@@ -1,3 +1,6 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
 
 namespace PtSharp.Dcp;

@@ -1,5 +1,8 @@
+using PtSharp.Errors;
 using PtSharp.IO;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Dcp;
 

@@ -1,5 +1,8 @@
+using PtSharp.Errors;
 using PtSharp.IO;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Torch;
 
 namespace PtSharp.Dcp;
@@ -19,7 +22,7 @@ internal static class DcpMetadataReader
         using var map = new MappedFile(path);
         var window = new ByteWindow(map, 0, map.Length);
         if (map.Length == 0) ThrowHelper.Format(PtErrorKind.Truncated, "the DCP metadata file is empty", FileName, 0);
-        var host = new TorchPickleHost(NoPersistentIds.Instance, options, FileName);
+        var host = new TorchPickleHost(NoPersistentIds.Instance, options.ToReadPolicy(), FileName);
         var root = new PickleMachine(window, FileName, host, options.PickleLimits).Run();
         return Map(root);
     }

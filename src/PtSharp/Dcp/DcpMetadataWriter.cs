@@ -1,4 +1,7 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Writing;
 
 namespace PtSharp.Dcp;

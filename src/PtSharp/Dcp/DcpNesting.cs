@@ -1,4 +1,7 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Dcp;
 

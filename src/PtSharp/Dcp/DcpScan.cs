@@ -1,5 +1,8 @@
+using PtSharp.Errors;
 using PtSharp.IO;
+using PtSharp.Loading;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 
 namespace PtSharp.Dcp;
 

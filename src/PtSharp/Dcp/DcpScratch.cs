@@ -1,5 +1,8 @@
 using System.IO.MemoryMappedFiles;
+using PtSharp.Errors;
 using PtSharp.IO;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 
 namespace PtSharp.Dcp;
 

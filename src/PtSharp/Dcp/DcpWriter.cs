@@ -1,4 +1,8 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
+using PtSharp.Writing;
 
 namespace PtSharp.Dcp;
 
@@ -139,7 +143,7 @@ public static class DcpWriter
     private static void Verify(string temp, IReadOnlyList<NamedTensor> expected)
     {
         using var back = DcpCheckpoint.Open(temp);
-        Sharding.TensorEquality.Verify(expected, back.Tensors, Path.GetFileName(temp));
+        TensorEquality.Verify(expected, back.Tensors, Path.GetFileName(temp));
     }
 
     private static void Replace(string temp, string full)

@@ -1,6 +1,10 @@
 using PtSharp.Dcp;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 
 namespace PtSharp.Tests.Dcp;
 
@@ -199,7 +203,7 @@ public sealed class DcpCorruptionTests : IDisposable
             try
             {
                 using var dcp = DcpCheckpoint.Open(dir);
-                foreach (var t in dcp.Tensors) _ = PtSharp.Transforms.LogicalBytes.SameBytes(t.Tensor, t.Tensor);
+                foreach (var t in dcp.Tensors) _ = LogicalBytes.SameBytes(t.Tensor, t.Tensor);
             }
             catch (PtFormatException) { }
             catch (KeyNotFoundException) { Assert.Fail($"flip {i} in {name}: KeyNotFoundException"); }

@@ -1,10 +1,11 @@
 using PtSharp.Dcp;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 using PtSharp.Safetensors;
 using PtSharp.Scanning;
-using PtSharp.Sharding;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
-using PtSharp.Transforms;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Dcp;

@@ -1,3 +1,6 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Dcp;

@@ -1,7 +1,11 @@
 using System.Text.Json;
 using PtSharp.Dcp;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Dcp;

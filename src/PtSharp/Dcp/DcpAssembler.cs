@@ -17,7 +17,8 @@ internal static unsafe class DcpAssembler
         long n = chunk.ElementCount;
         if (n == 0) return;
         var source = new LogicalBytes(chunk);
-        var scratch = new byte[Math.Min(Scratch, Math.Max(elementSize, source.Length))];
+        // A contiguous chunk (what torch writes) is read in place; only a strided one needs a gather buffer.
+        var scratch = source.IsZeroCopy ? null : new byte[Math.Min(Scratch, Math.Max(elementSize, source.Length))];
         if (rank == 0)
         {
             Fill(source, new Span<byte>(destination, elementSize), scratch);
@@ -47,11 +48,11 @@ internal static unsafe class DcpAssembler
         }
     }
 
-    private static void Fill(LogicalBytes source, Span<byte> target, byte[] scratch)
+    private static void Fill(LogicalBytes source, Span<byte> target, byte[]? scratch)
     {
         while (!target.IsEmpty)
         {
-            var piece = source.Next(Math.Min(target.Length, scratch.Length), scratch);
+            var piece = scratch is null ? source.Next(target.Length, default) : source.Next(Math.Min(target.Length, scratch.Length), scratch);
             if (piece.IsEmpty) throw new InvalidOperationException("a chunk tensor ended before its box was filled");
             piece.CopyTo(target);
             target = target[piece.Length..];

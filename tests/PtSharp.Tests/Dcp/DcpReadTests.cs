@@ -33,6 +33,10 @@ public sealed class DcpReadTests(DcpTorchFolders folders, ITestOutputHelper outp
         AssertSameTensors(reference.Tensors, dcp.Tensors);
         if (name.StartsWith("ranks", StringComparison.Ordinal)) Assert.True(dcp.AssembledTensorCount >= 8, $"{dcp.AssembledTensorCount} assembled");
         if (name == "single") Assert.Equal(0, dcp.AssembledTensorCount);
+        using var checkpoint = Checkpoint.Open(folders.Folder(name));
+        Assert.Equal(CheckpointFormat.Dcp, checkpoint.Format);
+        AssertSameTensors(reference.StateDict, checkpoint.StateDict);
+        Assert.Contains(checkpoint.Notes, n => n.Contains("'model' entry", StringComparison.Ordinal));
         output.WriteLine($"{name}: {dcp.Tensors.Count} tensors, {dcp.AssembledTensorCount} assembled, {dcp.DataFiles.Count} files");
     }
 
@@ -83,6 +87,16 @@ public sealed class DcpReadTests(DcpTorchFolders folders, ITestOutputHelper outp
             using var safetensors = SafetensorsFile.Open(st);
             // safetensors gets the state dict: the 'model' entry, as for a .pt checkpoint
             AssertSameTensors(reference.StateDict, safetensors.StateDict);
+            if (name == "ranks4")
+            {
+                string shards = Path.Combine(work.FullName, "shards", "model.safetensors");
+                Directory.CreateDirectory(Path.GetDirectoryName(shards)!);
+                var r3 = CliProcess.Run(TimeSpan.FromMinutes(2), "convert", folders.Folder(name), shards, "--max-shard-size", "300B", "-q");
+                Assert.True(r3.ExitCode == 0, r3.Stderr);
+                Assert.True(Directory.GetFiles(Path.GetDirectoryName(shards)!, "*.safetensors").Length > 1);
+                using var sharded = Checkpoint.Open(Path.GetDirectoryName(shards)!);
+                AssertSameTensors(reference.StateDict, sharded.StateDict);
+            }
             var diff = CliProcess.Run(TimeSpan.FromMinutes(2), "diff", folders.Folder(name), folders.Reference(name));
             Assert.True(diff.ExitCode == 0, diff.Stdout + diff.Stderr);
             Assert.Contains("result: equal", diff.Stdout);

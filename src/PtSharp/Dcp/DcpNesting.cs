@@ -18,7 +18,6 @@ internal static class DcpNesting
         {
             bool last = i == path.Count - 1;
             object key = path[i];
-            object? next = last ? value : null;
             switch (container)
             {
                 case PyDict d:
@@ -36,7 +35,6 @@ internal static class DcpNesting
                     ThrowHelper.Format(PtErrorKind.CorruptPickle, $"planner_data path ({string.Join(", ", path)}) steps into {PickleMachine.Describe(container)} with key {key}", DcpMetadataReader.FileName, null);
                     return;
             }
-            _ = next;
         }
     }
 

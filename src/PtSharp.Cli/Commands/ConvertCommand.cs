@@ -56,11 +56,26 @@ internal static class ConvertCommand
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
         var format = new Option<string?>("--format") { Description = "Output format: pt, safetensors or dcp (a torch.distributed.checkpoint folder); by default OUT's extension decides (a folder ending in .dcp is dcp)." };
         var writers = new Option<int>("--writers") { Description = "With --format dcp, the number of writers (ranks): one __{rank}_0.distcp file each, tensors split by rows over them (default 1).", DefaultValueFactory = _ => 1 };
-        var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back.")
+        var inputShape = new Option<string[]>("--input-shape") { Description = "ONNX output: the shape of a forward input, e.g. 1,3,224,224 (1,16:int64 for token ids). Repeatable, one per input." };
+        var opset = new Option<int>("--opset") { Description = "ONNX output: the opset (13-21).", DefaultValueFactory = _ => 17 };
+        var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
+        var fp16 = new Option<bool>("--fp16") { Description = "ONNX output: store float32 weights, inputs and outputs as float16." };
+        var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
+        var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
             input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers,
+            inputShape, opset, dynamicBatch, fp16, like,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
+            parse.InvocationConfiguration.Error, parse.GetValue(input)!, parse.GetValue(output)!, new OnnxConvert.Settings
+            {
+                InputShapes = parse.GetValue(inputShape) ?? [],
+                Opset = parse.GetValue(opset),
+                DynamicBatch = parse.GetValue(dynamicBatch),
+                Fp16 = parse.GetValue(fp16),
+                Like = parse.GetValue(like),
+                Quiet = parse.GetValue(quiet),
+            }) : Run(
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             parse.GetValue(input)!,

@@ -83,7 +83,7 @@ public static class DynamicQuantizer
             if (options.PerChannel) after += qtensor.Shape[0] * 16;
         }
         dict.Attributes = new PyDict { { "_metadata", Metadata(source.PtFile?.Root, layers) } };
-        PtWriter.Save(output, dict);
+        OutputCheck.Save(output, dict);
         report.BytesAfter = after;
         foreach (var (layer, w) in quantized)
             report.Layers.Add(new QuantizedLayer(layer.Module, [.. layer.Weight.Tensor.Shape],

@@ -60,7 +60,7 @@ public static class MagnitudePruner
         }
         if (source.PtFile?.Root is PyDict { Attributes: { } attributes }) dict.Attributes = attributes;
         foreach (var other in source.OtherValues) report.Notes.Add($"not written (not part of the state dict): {other.Path}");
-        PtWriter.Save(output, dict);
+        OutputCheck.Save(output, dict);
         report.BytesBefore = tensors.Sum(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount);
         report.BytesAfter = report.BytesBefore + (options.KeepMask ? targets.Sum(t => t.Tensor.ByteCount) : 0);
         for (int i = 0; i < targets.Count; i++)

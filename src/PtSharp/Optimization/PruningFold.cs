@@ -67,7 +67,7 @@ public static class PruningFold
         var dict = new PyDict("collections.OrderedDict");
         foreach (var nt in tensors) dict.Set(nt.Name, nt.Tensor.IsParameter ? nt.Tensor.Detach() : nt.Tensor);
         if (source.PtFile?.Root is PyDict { Attributes: { } attributes }) dict.Attributes = attributes;
-        PtWriter.Save(output, dict);
+        OutputCheck.Save(output, dict);
         report.BytesBefore = source.Tensors.Sum(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount);
         report.BytesAfter = tensors.Sum(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount);
         foreach (var (name, orig, product) in products) report.Tensors.Add(new PrunedTensor(name, orig.ElementCount, product.Pruned, product.Zeros));

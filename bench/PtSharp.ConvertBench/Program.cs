@@ -16,6 +16,24 @@ using System.Text.Json.Nodes;
 using PtSharp.Sharding;
 using PtSharp.Conversion;
 
+// --dcp DIR OUT: one conversion of a DCP folder to OUT (bench/dcp_bench.sh), with its managed allocation.
+if (Array.IndexOf(args, "--dcp") is int di and >= 0)
+{
+    var clock = Stopwatch.StartNew();
+    long before = GC.GetTotalAllocatedBytes(precise: true);
+    var dcpReport = CheckpointConverter.Convert(args[di + 1], args[di + 2], new ConvertOptions { Verify = !args.Contains("--no-verify") });
+    long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+    Console.WriteLine(new JsonObject
+    {
+        ["seconds"] = clock.Elapsed.TotalSeconds,
+        ["allocated_bytes"] = allocated,
+        ["tensors"] = dcpReport.TensorCount,
+        ["bytes"] = dcpReport.Bytes,
+        ["verified"] = dcpReport.Verified,
+    }.ToJsonString());
+    return 0;
+}
+
 string dir = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Environment.GetEnvironmentVariable("PTSHARP_BENCH_DATA") ?? "/tmp/ptsharp-bench";
 int loops = Array.IndexOf(args, "--loops") is int li and >= 0 ? int.Parse(args[li + 1]) : 3;
 string big = Path.Combine(dir, "big_1gib.pt");

@@ -1,3 +1,4 @@
+using PtSharp.Dcp;
 using PtSharp.Errors;
 using PtSharp.Loading;
 using PtSharp.Pickle;
@@ -10,7 +11,8 @@ namespace PtSharp;
 /// <summary>
 /// Any checkpoint PtSharp reads, opened one way (like <c>torch.load</c> and safetensors' <c>safe_open</c>): a
 /// .pt/.pth/.bin file of any kind (zip, legacy, legacy tar, TorchScript), a safetensors file, a Hugging Face sharded
-/// checkpoint (<c>*.index.json</c> and its shards) or a folder holding one of those. Every format gives the same
+/// checkpoint (<c>*.index.json</c> and its shards), a <c>torch.distributed.checkpoint</c> folder, or a folder
+/// holding one of those. Every format gives the same
 /// view: its kind, its object tree, its state dict, all its tensors, its files and counts. Nothing in the files is
 /// executed; tensors are zero-copy views of memory-mapped files.
 /// </summary>
@@ -55,6 +57,7 @@ public sealed partial class Checkpoint : IDisposable
             {
                 case CheckpointFormat.Safetensors: checkpoint.OpenSafetensors(options); break;
                 case CheckpointFormat.ShardedPt or CheckpointFormat.ShardedSafetensors: checkpoint.OpenSharded(options); break;
+                case CheckpointFormat.Dcp: checkpoint.OpenDcp(options); break;
                 default: checkpoint.OpenPt(options); break;
             }
             return checkpoint;
@@ -146,6 +149,7 @@ public sealed partial class Checkpoint : IDisposable
     /// </summary>
     private static (CheckpointFormat Format, string Path) Locate(string path)
     {
+        if (DcpCheckpoint.IsDcpFolder(path)) return (CheckpointFormat.Dcp, path);
         string resolved = Directory.Exists(path) ? FindInFolder(path) : path;
         if (resolved.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase))
             return (ShardedCheckpoint.FormatOf(resolved), resolved);

@@ -11,6 +11,8 @@ public enum CheckpointFormat
     ShardedPt,
     /// <summary>Hugging Face sharded safetensors checkpoint: <c>model.safetensors.index.json</c> and its shards.</summary>
     ShardedSafetensors,
+    /// <summary>A <c>torch.distributed.checkpoint</c> folder: <c>.metadata</c> and <c>__{rank}_{n}.distcp</c> files.</summary>
+    Dcp,
 }
 
 /// <summary>Names of <see cref="CheckpointFormat"/> values for messages and JSON.</summary>
@@ -22,6 +24,7 @@ public static class CheckpointFormatNames
         CheckpointFormat.Pt => "pt",
         CheckpointFormat.Safetensors => "safetensors",
         CheckpointFormat.ShardedPt => "sharded-pt",
+        CheckpointFormat.Dcp => "dcp",
         _ => "sharded-safetensors",
     };
 

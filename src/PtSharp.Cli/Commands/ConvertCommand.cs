@@ -33,6 +33,8 @@ internal static class ConvertCommand
         public string? DType { get; init; }
         public IReadOnlyList<string> DTypeInclude { get; init; } = [];
         public bool NoVerify { get; init; }
+        public string? Format { get; init; }
+        public int Writers { get; init; } = 1;
     }
 
     /// <summary>Creates the <c>convert</c> command.</summary>
@@ -52,6 +54,8 @@ internal static class ConvertCommand
         var dtype = new Option<string?>("--dtype") { Description = "Cast floating tensors to bf16, fp16, fp32, fp8_e4m3fn or fp8_e5m2 (round-to-nearest-even, bit-identical to torch's .to(dtype)). Integer, bool and quantized tensors are left as they are." };
         var dtypeInclude = new Option<string[]>("--dtype-include") { Description = "With --dtype, cast only keys matching this regular expression (e.g. keep norms in fp32). Repeatable. Matched against the output key names." };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
+        var format = new Option<string?>("--format") { Description = "Output format: pt, safetensors or dcp (a torch.distributed.checkpoint folder); by default OUT's extension decides (a folder ending in .dcp is dcp)." };
+        var writers = new Option<int>("--writers") { Description = "With --format dcp, the number of writers (ranks): one __{rank}_0.distcp file each, tensors split by rows over them (default 1).", DefaultValueFactory = _ => 1 };
         var inputShape = new Option<string[]>("--input-shape") { Description = "ONNX output: the shape of a forward input, e.g. 1,3,224,224 (1,16:int64 for token ids). Repeatable, one per input." };
         var opset = new Option<int>("--opset") { Description = "ONNX output: the opset (13-21).", DefaultValueFactory = _ => 17 };
         var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
@@ -59,7 +63,7 @@ internal static class ConvertCommand
         var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
-            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers,
             inputShape, opset, dynamicBatch, fp16, like,
         };
         command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
@@ -90,6 +94,8 @@ internal static class ConvertCommand
                 DType = parse.GetValue(dtype),
                 DTypeInclude = parse.GetValue(dtypeInclude) ?? [],
                 NoVerify = parse.GetValue(noVerify),
+                Format = parse.GetValue(format),
+                Writers = parse.GetValue(writers),
             }));
         return command;
     }
@@ -104,17 +110,17 @@ internal static class ConvertCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, Settings settings)
     {
         if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
-        if (Directory.Exists(outPath)) return Fail(stderr, $"error: {outPath} is a directory", ExitCodes.Usage);
-
         ConvertOptions options;
         try
         {
-            options = BuildOptions(settings);
+            options = BuildOptions(settings, outPath);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             return Fail(stderr, "error: " + e.Message, ExitCodes.Usage);
         }
+        if (options.OutputFormat != CheckpointFormat.Dcp && Directory.Exists(outPath))
+            return Fail(stderr, $"error: {outPath} is a directory", ExitCodes.Usage);
 
         bool writing = false;
         options.OnWriteStart = _ => writing = true;
@@ -142,9 +148,19 @@ internal static class ConvertCommand
         return ExitCodes.Ok;
     }
 
-    private static ConvertOptions BuildOptions(Settings s)
+    private static ConvertOptions BuildOptions(Settings s, string outPath)
     {
-        var o = new ConvertOptions { Key = s.Key, StateDictOnly = s.StateDict, Verify = !s.NoVerify };
+        var o = new ConvertOptions { Key = s.Key, StateDictOnly = s.StateDict, Verify = !s.NoVerify, Writers = s.Writers };
+        o.OutputFormat = s.Format?.ToLowerInvariant() switch
+        {
+            null => outPath.TrimEnd('/', '\\').EndsWith(".dcp", StringComparison.OrdinalIgnoreCase) ? CheckpointFormat.Dcp : null,
+            "pt" => CheckpointFormat.Pt,
+            "safetensors" => CheckpointFormat.Safetensors,
+            "dcp" => CheckpointFormat.Dcp,
+            _ => throw new ArgumentException($"--format '{s.Format}' is not one of pt, safetensors, dcp"),
+        };
+        if (s.Writers != 1 && o.OutputFormat != CheckpointFormat.Dcp) throw new ArgumentException("--writers applies only to --format dcp");
+        if (s.Writers is < 1 or > 4096) throw new ArgumentException($"--writers must be between 1 and 4096, not {s.Writers}");
         if (s.MaxShardSize is not null) o.MaxShardSize = CheckpointWriter.ParseSize(s.MaxShardSize);
         foreach (var p in s.StripPrefix) o.Keys.StripPrefixes.Add(p);
         o.Keys.AddPrefix = s.AddPrefix;

@@ -47,6 +47,15 @@ internal static class InspectCommand
         bool writing = false;
         try
         {
+            if (Dcp.DcpCheckpoint.IsDcpFolder(path))
+            {
+                using var dcp = Dcp.DcpCheckpoint.Open(path, new PtLoadOptions { Strict = strict });
+                string text = json ? DcpInspect.RenderJson(path, dcp) + Environment.NewLine : DcpInspect.RenderText(path, dcp);
+                writing = true;
+                stdout.Write(text);
+                stdout.Flush();
+                return ExitCodes.Ok;
+            }
             if (!File.Exists(path) && !Directory.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
             using var file = Checkpoint.Open(path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is

@@ -50,9 +50,11 @@ internal static class ScanCommand
         foreach (var g in allow) options.AllowGlobals.Add(g);
         var files = new List<string>();
         var errors = new List<string>();
+        var dcpReports = new List<ScanReport>();
         foreach (var path in paths)
         {
             if (File.Exists(path)) files.Add(path);
+            else if (Dcp.DcpCheckpoint.IsDcpFolder(path)) dcpReports.AddRange(Dcp.DcpScan.Scan(path, options));
             else if (Directory.Exists(path))
             {
                 try
@@ -76,6 +78,7 @@ internal static class ScanCommand
         var reports = new ScanReport[files.Count];
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             i => reports[i] = PtScanner.ScanFile(files[i], options));
+        reports = [.. dcpReports, .. reports];
         foreach (var r in reports)
             if (r.Error is not null) errors.Add($"error: cannot read {r.Path}: {r.Error}");
 

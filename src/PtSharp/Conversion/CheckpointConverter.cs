@@ -44,6 +44,13 @@ public static class CheckpointConverter
             WriteWholeObject(source, output, options, report);
             return report;
         }
+        bool nestedDcp = source.Dcp is not null && outFormat == CheckpointFormat.Pt && !options.StateDictOnly && options.Keys.IsEmpty
+            && options.DType is null && options.MaxShardSize is null && !output.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase);
+        if (nestedDcp)
+        {
+            WriteNestedDcp(source, output, options, report);
+            return report;
+        }
 
         IReadOnlyList<NamedTensor> tensors = source.StateDict;
         if (!options.Keys.IsEmpty)
@@ -67,6 +74,15 @@ public static class CheckpointConverter
         report.TensorCount = tensors.Count;
         options.OnWriteStart?.Invoke(tensors.Select(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount).Sum());
 
+        if (outFormat == CheckpointFormat.Dcp)
+        {
+            if (options.MaxShardSize is not null) throw new ArgumentException("--max-shard-size does not apply to a distributed checkpoint; use --writers");
+            var dcp = Dcp.DcpWriter.Save(output, tensors, new Dcp.DcpSaveOptions { Writers = options.Writers, Verify = options.Verify });
+            report.Files.AddRange(dcp.DataFiles.Prepend(".metadata").Select(f => Path.Combine(dcp.Folder, f)));
+            report.Bytes = dcp.Bytes;
+            report.Verified = options.Verify;
+            return report;
+        }
         var metadata = outFormat == CheckpointFormat.Safetensors && source.Format == CheckpointFormat.Safetensors ? source.Metadata : null;
         var written = CheckpointWriter.Save(output, tensors, new CheckpointSaveOptions
         {
@@ -105,6 +121,32 @@ public static class CheckpointConverter
     }
 
     /// <summary>
+    /// A DCP folder to .pt as <c>dcp_to_torch_save</c> writes it: the nested state dict that was saved (model,
+    /// optimizer state, counters), verified tensor by tensor against the folder.
+    /// </summary>
+    private static void WriteNestedDcp(Checkpoint source, string output, ConvertOptions options, ConvertReport report)
+    {
+        var dcp = source.Dcp!;
+        var root = dcp.ToNestedStateDict();
+        options.OnWriteStart?.Invoke(dcp.Tensors.Sum(t => t.Tensor.ByteCount));
+        PtWriter.Save(output, root, new PtSaveOptions { Progress = options.Progress }, !options.Verify ? null : temp =>
+        {
+            using var back = PtFile.Open(temp);
+            var byName = back.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            foreach (var t in dcp.Tensors)
+            {
+                if (!byName.TryGetValue(t.Name, out var b)) throw new PtWriteException($"'{t.Name}' is missing from the written file", t.Name);
+                TensorEquality.Verify([t], [new NamedTensor(t.Name, b.Tensor)], Path.GetFileName(output));
+            }
+        });
+        report.WholeObject = true;
+        report.Files.Add(Path.GetFullPath(output));
+        report.TensorCount = dcp.Tensors.Count;
+        report.Bytes = dcp.Tensors.Sum(t => t.Tensor.ByteCount);
+        report.Verified = options.Verify;
+    }
+
+    /// <summary>
     /// The tensors of <paramref name="value"/> named as <see cref="PtFile.Tensors"/> names them when
     /// <paramref name="value"/> is the root: the same walk, run on a one-item list and with its <c>0.</c> prefix removed.
     /// </summary>
@@ -137,6 +179,9 @@ public sealed class ConvertOptions
 
     /// <summary><see cref="CheckpointFormat.Pt"/> or <see cref="CheckpointFormat.Safetensors"/>; <see langword="null"/> picks by the output's extension.</summary>
     public CheckpointFormat? OutputFormat { get; set; }
+
+    /// <summary>For <see cref="CheckpointFormat.Dcp"/> output, the number of writers (ranks, one .distcp file each).</summary>
+    public int Writers { get; set; } = 1;
 
     /// <summary>Read the output back and compare every tensor (default true).</summary>
     public bool Verify { get; set; } = true;

@@ -64,6 +64,9 @@ public sealed class StateDictSource : IDisposable
     /// <summary>Remarks about how the state dict was found (unwrapped checkpoint key, TorchScript export, keys outside the index).</summary>
     public IReadOnlyList<string> Notes => _checkpoint.Notes;
 
+    /// <summary>The opened distributed checkpoint for a DCP folder, else <see langword="null"/>.</summary>
+    public Dcp.DcpCheckpoint? Dcp => _checkpoint.Dcp;
+
     /// <summary>The opened .pt file for a single .pt checkpoint, else <see langword="null"/>.</summary>
     public PtFile? PtFile => _checkpoint.PtFile;
 

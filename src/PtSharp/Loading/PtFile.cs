@@ -43,7 +43,7 @@ public sealed partial class PtFile : IDisposable
     public static PtFile Load(ReadOnlySpan<byte> bytes, PtLoadOptions? options = null)
         => OpenSource(PinnedBytes.CopyOf(bytes), null, options ?? new PtLoadOptions());
 
-    private static PtFile OpenSource(IByteSource source, string? path, PtLoadOptions options)
+    internal static PtFile OpenSource(IByteSource source, string? path, PtLoadOptions options)
     {
         var file = new PtFile(source, path, options);
         try

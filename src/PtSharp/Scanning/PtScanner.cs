@@ -56,7 +56,7 @@ public static class PtScanner
         return Run(pinned, name ?? "<memory>", options);
     }
 
-    private static ScanReport Run(IByteSource source, string path, ScanOptions options)
+    internal static ScanReport Run(IByteSource source, string path, ScanOptions options)
     {
         var ctx = new ScanContext(options);
         var src = new ScanSource(source);

@@ -476,9 +476,9 @@ internal sealed class PickleScanner
 
     private long ParseIndex(ReadOnlySpan<byte> data, in PickleToken t, long at)
     {
-        var text = Encoding.ASCII.GetString(data.Slice(t.ArgStart, t.ArgLength));
-        if (long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v)) return v;
-        Malformed(at, $"memo index '{Printable(text)}' is not a number");
+        var line = data.Slice(t.ArgStart, t.ArgLength);
+        if (PickleIntegerText.TryParseMemoIndex(line, out long v)) return v;
+        Malformed(at, $"memo index '{Printable(Encoding.Latin1.GetString(line))}' is not a number");
         return long.MinValue;
     }
 

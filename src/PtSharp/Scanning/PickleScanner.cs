@@ -23,6 +23,7 @@ internal sealed class PickleScanner
         "dill.loads", "dill.load", "cloudpickle.loads", "joblib.load", "torch.load", "torch.serialization.load",
         "torch.serialization._load", "torch.serialization._legacy_load", "numpy.loads", "numpy.load",
         "numpy.core.multiarray.loads", "pandas.read_pickle", "pickle.Unpickler", "_pickle.Unpickler",
+        "torch.storage._load_from_bytes", "torch._utils._load_from_bytes",
     };
 
     private readonly ScanContext _ctx;

@@ -1,5 +1,6 @@
+using PtSharp.Errors;
 using PtSharp.IO;
-using PtSharp.Torch;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 
@@ -19,7 +20,7 @@ public sealed class SafetensorsFile : IDisposable
     private readonly IByteSource _source;
     private readonly Dictionary<string, SafetensorsEntry> _byName;
     private IReadOnlyList<NamedTensor>? _tensors;
-    private IReadOnlyList<NamedTensor>? _stateDict;
+    private StateDict? _stateDict;
 
     private SafetensorsFile(IByteSource source, string? path, SafetensorsHeader header)
     {
@@ -118,7 +119,7 @@ public sealed class SafetensorsFile : IDisposable
     /// <see cref="Tensors"/> followed by the <see cref="Aliases"/>, each re-tied to the tensor it names (the same
     /// <see cref="PtTensor"/>, so a .pt written from this state dict shares one storage between them again).
     /// </summary>
-    public IReadOnlyList<NamedTensor> StateDict => _stateDict ??= BuildStateDict();
+    public StateDict StateDict => _stateDict ??= new(BuildStateDict());
 
     /// <summary>Finds a tensor by name (not aliases).</summary>
     public bool TryGetTensor(string name, out PtTensor tensor)
@@ -164,7 +165,7 @@ public sealed class SafetensorsFile : IDisposable
             shape[^1] /= 2;
         }
         var storage = new PtStorage(raw.Name, dtype, raw.End - raw.Begin, "cpu", raw.Name, _source, dataStart + raw.Begin, bigEndian: false);
-        return TensorFactory.Create(dtype, shape, PtTensor.ContiguousStrides(shape), 0, storage, "header", raw.At);
+        return TensorLayout.Create(dtype, shape, PtTensor.ContiguousStrides(shape), 0, storage, "header", raw.At);
     }
 
     /// <inheritdoc/>

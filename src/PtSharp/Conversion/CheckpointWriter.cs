@@ -1,8 +1,13 @@
 using System.Globalization;
 using System.Text;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
+using PtSharp.Sharding;
+using PtSharp.Tensors;
+using PtSharp.Writing;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Conversion;
 
 /// <summary>
 /// Writes a state dict as one file or as a Hugging Face sharded checkpoint, in .pt (a <c>torch.save</c> zip of an
@@ -72,8 +77,8 @@ public static class CheckpointWriter
         WriteTextAtomically(indexFile, index.ToJson(), options.FlushToDisk);
         if (options.Verify)
         {
-            using var back = StateDictSource.Open(indexFile);
-            var names = new HashSet<string>(back.Tensors.Select(t => t.Name), StringComparer.Ordinal);
+            using var back = Checkpoint.Open(indexFile);
+            var names = new HashSet<string>(back.StateDict.Select(t => t.Name), StringComparer.Ordinal);
             var missing = tensors.FirstOrDefault(t => !names.Contains(t.Name));
             if (missing is not null || names.Count != tensors.Count)
                 throw new PtWriteException($"verification failed: the sharded checkpoint reads back with {names.Count} tensors, {tensors.Count} were written" +

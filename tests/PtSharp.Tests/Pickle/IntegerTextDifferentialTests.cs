@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 using PtSharp.Scanning;
 using PtSharp.Tests.Support;

@@ -3,6 +3,7 @@ using System.Globalization;
 using PtSharp.Cli.Output;
 using PtSharp.Conversion;
 using PtSharp.Errors;
+using PtSharp.Scanning;
 using PtSharp.Sharding;
 using PtSharp.Transforms;
 using Spectre.Console;
@@ -33,6 +34,7 @@ internal static class ConvertCommand
         public string? DType { get; init; }
         public IReadOnlyList<string> DTypeInclude { get; init; } = [];
         public bool NoVerify { get; init; }
+        public bool KeepUnsafe { get; init; }
     }
 
     /// <summary>Creates the <c>convert</c> command.</summary>
@@ -52,9 +54,10 @@ internal static class ConvertCommand
         var dtype = new Option<string?>("--dtype") { Description = "Cast floating tensors to bf16, fp16, fp32, fp8_e4m3fn or fp8_e5m2 (round-to-nearest-even, bit-identical to torch's .to(dtype)). Integer, bool and quantized tensors are left as they are." };
         var dtypeInclude = new Option<string[]>("--dtype-include") { Description = "With --dtype, cast only keys matching this regular expression (e.g. keep norms in fp32). Repeatable. Matched against the output key names." };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
+        var keepUnsafe = new Option<bool>("--keep-unsafe") { Description = "Write a .pt even when pt scan judges the input dangerous (the payload would be copied). Without it such inputs are refused (exit 2); safetensors outputs, which hold tensors only, are always allowed." };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back.")
         {
-            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, keepUnsafe,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
@@ -75,6 +78,7 @@ internal static class ConvertCommand
                 DType = parse.GetValue(dtype),
                 DTypeInclude = parse.GetValue(dtypeInclude) ?? [],
                 NoVerify = parse.GetValue(noVerify),
+                KeepUnsafe = parse.GetValue(keepUnsafe),
             }));
         return command;
     }
@@ -90,6 +94,8 @@ internal static class ConvertCommand
     {
         if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
         if (Directory.Exists(outPath)) return Fail(stderr, $"error: {outPath} is a directory", ExitCodes.Usage);
+
+        if (File.Exists(inPath) && UnsafeInput(stderr, inPath, outPath, settings) is { } refused) return refused;
 
         ConvertOptions options;
         try
@@ -125,6 +131,27 @@ internal static class ConvertCommand
 
         Summarize(stderr, report, settings.Quiet);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Scans the input: a dangerous one is refused (exit 2, one line naming the global and record) unless
+    /// --keep-unsafe, since a .pt output would carry the payload; a safetensors output holds tensors only.
+    /// </summary>
+    private static int? UnsafeInput(TextWriter stderr, string inPath, string outPath, Settings settings)
+    {
+        var scan = PtScanner.ScanFile(inPath);
+        if (!scan.IsDangerous) return null;
+        var first = scan.Findings.First(f => f.Severity == ScanSeverity.Dangerous);
+        string what = $"{first.Global ?? ScanNames.Kind(first.Kind)} in {first.Record ?? "the file"}";
+        bool safetensors = outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || settings.MaxShardSize is not null;
+        if (settings.KeepUnsafe || safetensors)
+        {
+            stderr.WriteLine(Display.OneLine($"warning: {inPath} is dangerous ({what}: {first.Message})"
+                + (safetensors ? "; the safetensors output holds tensors only" : "; --keep-unsafe: converting anyway")));
+            return null;
+        }
+        return Fail(stderr, $"error: refusing to convert {inPath}: it is dangerous ({what}: {first.Message}); "
+            + "the output would carry it (pass --keep-unsafe to convert anyway)", ExitCodes.Unreadable);
     }
 
     private static ConvertOptions BuildOptions(Settings s)

@@ -35,7 +35,9 @@ internal sealed class PickleScanner
     private readonly Dictionary<long, Value> _memo = new();
     private readonly List<Ref> _refs = [];
     private bool _reportedMalformed;
-    private string? _lastGlobal;
+    private Ref? _last;
+    private string? LastGlobal => _last?.Full;
+    private readonly Dictionary<(string, string), Ref> _refByName = new();
     private int _protocol;
 
     private PickleScanner(ScanContext ctx, string record, long? fileBase, int depth)
@@ -75,6 +77,9 @@ internal sealed class PickleScanner
     private sealed class Value
     {
         public static readonly Value Other = new() { Kind = K.Other };
+        public static readonly Value NoneValue = new() { Kind = K.None };
+        // Dicts are shared placeholders: whether one gets items is not tracked (NEWOBJ_EX kwargs count as arguments).
+        public static readonly Value Dict = new() { Kind = K.Dict };
         public K Kind;
         public string? Text;        // Str: decoded text (null when too long or undecodable)
         public byte[]? Owned;       // Bytes made by a call (_codecs.encode)
@@ -84,7 +89,6 @@ internal sealed class PickleScanner
         public Value[]? Items;      // Tuple items; Call: [callable, args]
         public Ref? Ref;            // Global: its reference; Call: the class or callable that made it
         public bool Plain;          // Call: an object rebuilt the plain way (cls.__new__(cls), state set by BUILD)
-        public bool NonEmpty;       // Dict: items were added
     }
 
     private Result Run(ReadOnlySpan<byte> data, int start)
@@ -98,7 +102,7 @@ internal sealed class PickleScanner
             {
                 Malformed(tok.Position, error!);
                 JudgeReferences();
-                return new Result(false, tok.Position, error, ops, globals, _lastGlobal);
+                return new Result(false, tok.Position, error, ops, globals, LastGlobal);
             }
             ops++;
             if (t.CrossesFrame && !frameReported)
@@ -111,7 +115,7 @@ internal sealed class PickleScanner
             {
                 if (_stack.Count == 0) Malformed(t.Offset, "STOP with an empty stack");
                 JudgeReferences();
-                return new Result(true, tok.Position, null, ops, globals, _lastGlobal);
+                return new Result(true, tok.Position, null, ops, globals, LastGlobal);
             }
             if (t.Op is 0x63 or 0x93 or 0x69 or 0x82 or 0x83 or 0x84) globals++;
             Step(data, in t);
@@ -180,19 +184,19 @@ internal sealed class PickleScanner
             case 0x4C: case 0x47: case 0x46: case 0x5D: case 0x8F:
                 Push(Value.Other);
                 break;
-            case 0x4E: Push(new Value { Kind = K.None }); break; // NONE
-            case 0x7D: Push(new Value { Kind = K.Dict }); break; // EMPTY_DICT
+            case 0x4E: Push(Value.NoneValue); break; // NONE
+            case 0x7D: Push(Value.Dict); break; // EMPTY_DICT
             case 0x29: Push(Tuple([])); break;
             case 0x85: { var a = Pop(at); Push(Tuple([a])); break; }
             case 0x86: { var b = Pop(at); var a = Pop(at); Push(Tuple([a, b])); break; }
             case 0x87: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(Tuple([a, b, c])); break; }
             case 0x74: Push(Tuple(PopMark(at))); break; // TUPLE
             case 0x6C: case 0x91: PopMark(at); Push(Value.Other); break; // LIST, FROZENSET
-            case 0x64: Push(new Value { Kind = K.Dict, NonEmpty = PopMark(at).Length > 0 }); break; // DICT
+            case 0x64: PopMark(at); Push(Value.Dict); break; // DICT
             case 0x61: Pop(at); Peek(at); break; // APPEND
             case 0x65: case 0x90: PopMark(at); Peek(at); break; // APPENDS, ADDITEMS
-            case 0x75: { bool any = PopMark(at).Length > 0; Filled(Peek(at), any); break; } // SETITEMS
-            case 0x73: Pop(at); Pop(at); Filled(Peek(at), true); break; // SETITEM
+            case 0x75: PopMark(at); Peek(at); break; // SETITEMS
+            case 0x73: Pop(at); Pop(at); Peek(at); break; // SETITEM
 
             // Text.
             case 0x58: case 0x8C: case 0x8D: Push(Text(data, t.ArgStart, t.ArgLength, latin1: false)); break;
@@ -272,8 +276,7 @@ internal sealed class PickleScanner
                     var kwargs = Pop(at);
                     var args = Pop(at);
                     var cls = Pop(at);
-                    bool none = kwargs.Kind == K.Dict && !kwargs.NonEmpty || kwargs.Kind == K.None;
-                    Push(Invoke(data, cls, none ? args : Tuple([args, kwargs]), at, "NEWOBJ_EX"));
+                    Push(Invoke(data, cls, kwargs.Kind == K.None ? args : Tuple([args, kwargs]), at, "NEWOBJ_EX"));
                     break;
                 }
             case 0x62: // BUILD: calls the target's __setstate__, or sets its attributes
@@ -293,21 +296,22 @@ internal sealed class PickleScanner
         (module, name) = CompatPickle.Map(_protocol, module, name);
         var (m, n) = Torch.PythonNames.Normalize(module, name);
         _ctx.Reference(m, n, _record, at);
-        _lastGlobal = m + "." + n;
-        var r = new Ref(m, n, at, opcode);
-        _refs.Add(r);
-        return new Value { Kind = K.Global, Module = m, Name = n, Ref = r };
+        // One use record per global and pickle: its strongest use decides (200,000 references cost one judgement).
+        if (_refByName.TryGetValue((m, n), out var r)) r.Pushes++;
+        else
+        {
+            r = new Ref(m, n, at, opcode);
+            _refByName[(m, n)] = r;
+            _refs.Add(r);
+        }
+        _last = r;
+        return new Value { Kind = K.Global, Module = r.Module, Name = r.Name, Ref = r };
     }
 
     private static Value Pushed(Value v)
     {
         if (v.Ref is { } r && v.Kind == K.Global) r.Pushes++;
         return v;
-    }
-
-    private static void Filled(Value target, bool any)
-    {
-        if (target.Kind == K.Dict && any) target.NonEmpty = true;
     }
 
     /// <summary>Judges every global of this pickle by its strongest use; references never consumed are judged by name.</summary>
@@ -327,6 +331,7 @@ internal sealed class PickleScanner
             else if (r.Vouched && r.CalledBy is null && !r.Rebuilt) _ctx.Vouch(r.Module, r.Name);
         }
         _refs.Clear();
+        _refByName.Clear();
     }
 
     /// <summary>BUILD: attributes of a module or class itself are a patch; a non-dict state reaches a __setstate__.</summary>
@@ -415,7 +420,7 @@ internal sealed class PickleScanner
                 return New(cls, Tuple(items[1..]), "copyreg.__newobj__");
             case "copyreg.__newobj_ex__" when items is [{ Kind: K.Global } cls, var a2, var kw]:
                 r?.Vouch();
-                return New(cls, kw.Kind == K.Dict && !kw.NonEmpty || kw.Kind == K.None ? a2 : Tuple([a2, kw]), "copyreg.__newobj_ex__");
+                return New(cls, kw.Kind == K.None ? a2 : Tuple([a2, kw]), "copyreg.__newobj_ex__");
             case "torch._tensor._rebuild_from_type_v2" or "torch._tensor._rebuild_from_type" when items is [{ Kind: K.Global } func, ..]:
                 // The reconstructor calls func(*args); the type is only used for as_subclass.
                 if (Consume(func) is { } f) f.CalledBy ??= full;

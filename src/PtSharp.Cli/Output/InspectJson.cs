@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Scanning;
 using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Output;
@@ -54,6 +55,26 @@ internal static class InspectJson
         w.WriteStartArray("globals");
         foreach (var g in file?.Globals ?? []) w.WriteStringValue(g);
         w.WriteEndArray();
+        if (report.Scan is { } scan)
+        {
+            w.WriteStartObject("scan");
+            w.WriteString("verdict", scan.IsDangerous ? "dangerous" : scan.Unreadable is not null ? "unreadable"
+                : scan.IsClean(strict: true) ? "clean" : "warnings");
+            w.WriteStartArray("dangerous");
+            foreach (var f in scan.Findings.Where(f => f.Severity == ScanSeverity.Dangerous).Take(20))
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", ScanNames.Kind(f.Kind));
+                w.WriteString("global", f.Global);
+                w.WriteString("record", f.Record);
+                w.WriteString("message", f.Message);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("warnings", scan.Findings.Count(f => f.Severity == ScanSeverity.Warning));
+            w.WriteEndObject();
+        }
+        else w.WriteNull("scan");
         w.WriteNumber("parameter_count", counts.Parameters);
         w.WriteNumber("parameter_bytes", counts.ParameterBytes);
         w.WriteNumber("parameter_tensors", counts.ParameterTensors);

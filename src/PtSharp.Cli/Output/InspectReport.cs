@@ -1,4 +1,5 @@
 using PtSharp.Loading;
+using PtSharp.Scanning;
 using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Output;
@@ -18,6 +19,21 @@ internal sealed record InspectReport(
     string Path, Checkpoint Checkpoint, IReadOnlyList<TensorStatistics?>? Stats, IReadOnlyList<CodeRecord>? Code,
     ParameterCount Counts, IReadOnlyList<double?>? Sparsity = null, IReadOnlyList<NamedTensor>? View = null)
 {
+    /// <summary>What <c>pt scan</c> says about the file, or null for folders and sharded checkpoints.</summary>
+    public ScanReport? Scan { get; init; }
+
+    /// <summary>The scan verdict in one phrase: "dangerous (os.system in archive/data.pkl)", "warnings (3)", "clean".</summary>
+    public string? ScanVerdict => Scan is not { } r ? null
+        : r.IsDangerous ? "dangerous (" + DangerousSummary(r) + ")"
+        : r.Findings.Count(f => f.Severity == ScanSeverity.Warning) is > 0 and var n ? $"warnings ({n}; pt scan lists them)"
+        : "clean";
+
+    private static string DangerousSummary(ScanReport r)
+    {
+        var f = r.Findings.First(x => x.Severity == ScanSeverity.Dangerous);
+        return $"{f.Global ?? ScanNames.Kind(f.Kind)} in {f.Record ?? "the file"}; do not load it in Python";
+    }
+
     /// <summary>The tensors listed, in file order (pruning folded with <c>--fold-pruning</c>).</summary>
     public IReadOnlyList<NamedTensor> Tensors => View ?? Checkpoint.Tensors;
 
@@ -49,7 +65,9 @@ internal sealed record InspectReport(
             sparsity = zeros;
         }
         var codes = !code ? null : file.PtFile is { } pt ? CodeRecords(pt) : [];
-        return new InspectReport(path, file, s, codes, counts, sparsity, view);
+        // The scanner's verdict on the same bytes: inspect never runs a pickle, but it says what Python would run.
+        var scan = System.IO.File.Exists(path) ? PtScanner.ScanFile(path) : null;
+        return new InspectReport(path, file, s, codes, counts, sparsity, view) { Scan = scan };
     }
 
     private static List<CodeRecord> CodeRecords(PtFile file)

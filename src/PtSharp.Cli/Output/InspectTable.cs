@@ -89,6 +89,7 @@ internal static class InspectTable
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(3)).AddColumn();
         void Row(string key, string value) => grid.AddRow(new Text(key, KeyStyle), new Text(value));
         Row("File", Display.Safe(report.Path));
+        if (report.ScanVerdict is { } verdict) Row("Scan", Display.Safe(verdict));
         if (f is null)
         {
             Row("Format", report.Checkpoint.Format.Name());

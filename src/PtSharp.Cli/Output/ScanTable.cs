@@ -37,7 +37,7 @@ internal static class ScanTable
         }
         int dangerous = reports.Count(r => r.IsDangerous);
         int warned = reports.Count(r => !r.IsDangerous && r.Findings.Any(f => f.Severity == ScanSeverity.Warning));
-        int errors = reports.Count(r => r.Error is not null);
+        int errors = reports.Count(r => !r.IsDangerous && r.Unreadable is not null);
         console.Write(new Text($"{reports.Count} file(s) scanned: {dangerous} dangerous, {warned} with warnings{(strict ? " (failing: --strict)" : "")}, {errors} unreadable"));
         console.WriteLine();
         return string.Join('\n', sw.ToString().ReplaceLineEndings("\n").Split('\n').Select(l => l.TrimEnd())).TrimEnd('\n') + Environment.NewLine;
@@ -46,6 +46,7 @@ internal static class ScanTable
     private static string Verdict(ScanReport r, bool strict) =>
         r.Error is not null ? "ERROR " + r.Error
         : r.IsDangerous ? "DANGEROUS"
+        : r.Unreadable is { } why ? "UNREADABLE " + why
         : r.Findings.Any(f => f.Severity == ScanSeverity.Warning) ? (strict ? "WARNINGS (failing with --strict)" : "warnings")
         : "clean";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
 using PtSharp.Tensors;
 
@@ -12,59 +13,90 @@ namespace PtSharp.Loading;
 internal static class OtherValueFinder
 {
     private const int MaxDepth = 64;
+    /// <summary>Containers visited by one search; past it the object tree is refused (memo sharing can make a few
+    /// hundred bytes describe 2^40 paths, so every walk here visits each container once).</summary>
+    public const long MaxNodes = 4_000_000;
+    /// <summary>Containers a description counts tensors in before it says "at least".</summary>
+    private const int MaxCounted = 10_000;
 
     public static IReadOnlyList<OtherValue> Find(object? root, HashSet<PtTensor> stateDict)
     {
         var output = new List<OtherValue>();
-        Walk(root, "", stateDict, output, 0);
+        var search = new Search(stateDict);
+        Walk(root, "", search, output, 0);
         return output;
     }
 
-    private static void Walk(object? value, string path, HashSet<PtTensor> state, List<OtherValue> output, int depth)
+    /// <summary>Holds-checks and visits of one search, each container computed once (a DAG is not a tree).</summary>
+    private sealed class Search(HashSet<PtTensor> state)
+    {
+        public readonly HashSet<PtTensor> State = state;
+        public readonly Dictionary<object, bool> Holds = new(ReferenceEqualityComparer.Instance);
+        public readonly HashSet<object> Walked = new(ReferenceEqualityComparer.Instance);
+        public long Nodes;
+
+        public void Count()
+        {
+            if (++Nodes > MaxNodes) ThrowHelper.Limit($"object tree has more than {MaxNodes} containers to search");
+        }
+    }
+
+    private static void Walk(object? value, string path, Search search, List<OtherValue> output, int depth)
     {
         if (value is PtTensor t)
         {
-            if (!state.Contains(t)) output.Add(new(path, $"tensor {t.DType.Name()}[{string.Join(", ", t.ShapeArray)}] outside the state dict"));
+            if (!search.State.Contains(t)) output.Add(new(path, $"tensor {t.DType.Name()}[{string.Join(", ", t.ShapeArray)}] outside the state dict"));
             return;
         }
-        if (!Holds(value, state, 0) || depth > MaxDepth)
+        if (!Holds(value, search, 0) || depth > MaxDepth)
         {
             output.Add(new(path, Describe(value)));
             return;
         }
+        // A container shared through the memo is listed under its first path only.
+        if (value is not null && !search.Walked.Add(value)) return;
+        search.Count();
         switch (value)
         {
             case PyDict d:
-                foreach (var kv in d) Walk(kv.Value, Join(path, Key(kv.Key)), state, output, depth + 1);
+                foreach (var kv in d) Walk(kv.Value, Join(path, Key(kv.Key)), search, output, depth + 1);
                 break;
             case PyList l:
-                for (int i = 0; i < l.Count; i++) Walk(l[i], Join(path, i.ToString(CultureInfo.InvariantCulture)), state, output, depth + 1);
+                for (int i = 0; i < l.Count; i++) Walk(l[i], Join(path, i.ToString(CultureInfo.InvariantCulture)), search, output, depth + 1);
                 break;
             case PyTuple tu:
-                for (int i = 0; i < tu.Count; i++) Walk(tu[i], Join(path, i.ToString(CultureInfo.InvariantCulture)), state, output, depth + 1);
+                for (int i = 0; i < tu.Count; i++) Walk(tu[i], Join(path, i.ToString(CultureInfo.InvariantCulture)), search, output, depth + 1);
                 break;
             case PyObject o when ModuleWalker.IsModule(o):
                 break; // a module's state dict is its tensors; its other attributes are code configuration, not data
             case PyObject o when o.Attributes is { } attrs:
-                foreach (var kv in attrs) Walk(kv.Value, Join(path, Key(kv.Key)), state, output, depth + 1);
+                foreach (var kv in attrs) Walk(kv.Value, Join(path, Key(kv.Key)), search, output, depth + 1);
                 break;
         }
     }
 
     /// <summary>True when <paramref name="value"/> holds (at any depth) a tensor of the state dict.</summary>
-    public static bool Holds(object? value, HashSet<PtTensor> state, int depth)
+    public static bool Holds(object? value, HashSet<PtTensor> state, int depth) => Holds(value, new Search(state), depth);
+
+    private static bool Holds(object? value, Search search, int depth)
     {
-        if (depth > MaxDepth) return false;
-        return value switch
+        if (depth > MaxDepth || value is null) return false;
+        if (value is PtTensor t) return search.State.Contains(t);
+        if (value is not (PyDict or PyList or PyTuple or PyObject)) return false;
+        if (search.Holds.TryGetValue(value, out bool known)) return known;
+        search.Holds[value] = false; // a cycle back here adds nothing
+        search.Count();
+        bool result = value switch
         {
-            PtTensor t => state.Contains(t),
-            PyDict d => d.Any(kv => Holds(kv.Value, state, depth + 1)),
-            PyList l => l.Any(v => Holds(v, state, depth + 1)),
-            PyTuple tu => tu.Any(v => Holds(v, state, depth + 1)),
-            PyObject o => o.Attributes is { } a && a.Any(kv => Holds(kv.Value, state, depth + 1))
-                          || o.State is PyDict s && s != o.Attributes && s.Any(kv => Holds(kv.Value, state, depth + 1)),
+            PyDict d => d.Any(kv => Holds(kv.Value, search, depth + 1)),
+            PyList l => l.Any(v => Holds(v, search, depth + 1)),
+            PyTuple tu => tu.Any(v => Holds(v, search, depth + 1)),
+            PyObject o => o.Attributes is { } a && a.Any(kv => Holds(kv.Value, search, depth + 1))
+                          || o.State is PyDict s && s != o.Attributes && s.Any(kv => Holds(kv.Value, search, depth + 1)),
             _ => false,
         };
+        search.Holds[value] = result;
+        return result;
     }
 
     private static string Join(string prefix, string key) => prefix.Length == 0 ? key : prefix + "." + key;
@@ -98,20 +130,23 @@ internal static class OtherValueFinder
 
     private static string Tensors(object value)
     {
-        int n = Count(value, 0);
-        return n == 0 ? "" : $", {n} tensor{(n == 1 ? "" : "s")}";
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        int n = Count(value, 0, seen);
+        string atLeast = seen.Count >= MaxCounted ? "at least " : "";
+        return n == 0 ? "" : $", {atLeast}{n} tensor{(n == 1 ? "" : "s")}";
     }
 
-    private static int Count(object? value, int depth)
+    /// <summary>Distinct tensors under <paramref name="value"/>, each container counted once, at most <see cref="MaxCounted"/> visits.</summary>
+    private static int Count(object? value, int depth, HashSet<object> seen)
     {
-        if (depth > MaxDepth) return 0;
+        if (depth > MaxDepth || value is null || seen.Count >= MaxCounted || !seen.Add(value)) return 0;
         return value switch
         {
             PtTensor => 1,
-            PyDict d => d.Sum(kv => Count(kv.Value, depth + 1)),
-            PyList l => l.Sum(v => Count(v, depth + 1)),
-            PyTuple t => t.Sum(v => Count(v, depth + 1)),
-            PyObject o when o.Attributes is { } a => a.Sum(kv => Count(kv.Value, depth + 1)),
+            PyDict d => d.Sum(kv => Count(kv.Value, depth + 1, seen)),
+            PyList l => l.Sum(v => Count(v, depth + 1, seen)),
+            PyTuple t => t.Sum(v => Count(v, depth + 1, seen)),
+            PyObject o when o.Attributes is { } a => a.Sum(kv => Count(kv.Value, depth + 1, seen)),
             _ => 0,
         };
     }

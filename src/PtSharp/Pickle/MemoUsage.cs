@@ -82,7 +82,8 @@ internal sealed unsafe class MemoUsage
                 case PickleOpcode.Get:
                     {
                         long nl = NextNewline(p, pos, end);
-                        if (nl < 0 || !long.TryParse(new ReadOnlySpan<byte>(p + pos, (int)(nl - pos)), System.Globalization.NumberStyles.None, null, out long index)) return null;
+                        if (nl < 0 || !PickleIntegerText.TryParseMemoIndex(new ReadOnlySpan<byte>(p + pos, (int)(nl - pos)), out long index))
+                            return null;
                         fetched.Add(index);
                         arg = nl + 1 - pos;
                         break;

@@ -128,26 +128,23 @@ internal sealed unsafe partial class PickleMachine
 
     private object ParseTextInt(ReadOnlySpan<byte> line, long at)
     {
-        if (line.SequenceEqual("01"u8)) return true;
-        if (line.SequenceEqual("00"u8)) return false;
-        return ParseDecimal(line, at);
+        CheckDigits(line, at);
+        if (!PickleIntegerText.TryParseInt(line, out var v, out bool isBool)) Fail($"'{Printable(line)}' is not an integer", at);
+        if (isBool) return !v.IsZero;
+        return Normalize(v);
     }
 
     private object ParseTextLong(ReadOnlySpan<byte> line, long at)
     {
-        if (line.Length > 0 && line[^1] == (byte)'L') line = line[..^1];
-        return ParseDecimal(line, at);
+        CheckDigits(line, at);
+        if (!PickleIntegerText.TryParseLong(line, out var v)) Fail($"'{Printable(line)}' is not an integer", at);
+        return Normalize(v);
     }
 
-    private object ParseDecimal(ReadOnlySpan<byte> line, long at)
+    private void CheckDigits(ReadOnlySpan<byte> line, long at)
     {
         int digits = line.Length - (line.Length > 0 && (line[0] == (byte)'-' || line[0] == (byte)'+') ? 1 : 0);
         if (digits > _limits.MaxIntegerDigits) Limit($"integer literal has more than {_limits.MaxIntegerDigits} digits", at);
-        var text = Encoding.ASCII.GetString(line).Trim();
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
-        if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b)) return Normalize(b);
-        Fail($"'{Printable(line)}' is not an integer", at);
-        return 0L;
     }
 
     private double ParseTextFloat(ReadOnlySpan<byte> line, long at)
@@ -164,9 +161,16 @@ internal sealed unsafe partial class PickleMachine
         return 0;
     }
 
+    private long ParsePutIndex(ReadOnlySpan<byte> line, long at)
+    {
+        long index = ParseMemoIndex(line, at);
+        if (index < 0) Fail("negative PUT argument", at); // as _pickle.c refuses it
+        return index;
+    }
+
     private long ParseMemoIndex(ReadOnlySpan<byte> line, long at)
     {
-        if (long.TryParse(Encoding.ASCII.GetString(line), NumberStyles.None, CultureInfo.InvariantCulture, out long v)) return v;
+        if (PickleIntegerText.TryParseMemoIndex(line, out long v)) return v;
         Fail($"'{Printable(line)}' is not a memo index", at);
         return 0;
     }

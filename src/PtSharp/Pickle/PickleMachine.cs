@@ -173,7 +173,7 @@ internal sealed unsafe partial class PickleMachine
                     break;
                 }
 
-            case PickleOpcode.Put: MemoPut(ParseMemoIndex(ReadLine("PUT"), at), at); break;
+            case PickleOpcode.Put: MemoPut(ParsePutIndex(ReadLine("PUT"), at), at); break;
             case PickleOpcode.BinPut: MemoPut(ReadByte("BINPUT index"), at); break;
             case PickleOpcode.LongBinPut: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINPUT index")), at); break;
             case PickleOpcode.Memoize: MemoPut(_memoCount, at); break;

@@ -23,6 +23,7 @@ internal sealed class PickleScanner
         "dill.loads", "dill.load", "cloudpickle.loads", "joblib.load", "torch.load", "torch.serialization.load",
         "torch.serialization._load", "torch.serialization._legacy_load", "numpy.loads", "numpy.load",
         "numpy.core.multiarray.loads", "pandas.read_pickle", "pickle.Unpickler", "_pickle.Unpickler",
+        "torch.storage._load_from_bytes", "torch._utils._load_from_bytes",
     };
 
     private readonly ScanContext _ctx;
@@ -32,8 +33,12 @@ internal sealed class PickleScanner
     private readonly List<Value> _stack = new(64);
     private readonly List<int> _marks = new(16);
     private readonly Dictionary<long, Value> _memo = new();
+    private readonly List<Ref> _refs = [];
     private bool _reportedMalformed;
-    private string? _lastGlobal;
+    private Ref? _last;
+    private string? LastGlobal => _last?.Full;
+    private readonly Dictionary<(string, string), Ref> _refByName = new();
+    private int _protocol;
 
     private PickleScanner(ScanContext ctx, string record, long? fileBase, int depth)
     {
@@ -54,11 +59,27 @@ internal sealed class PickleScanner
         return s.Run(data, start);
     }
 
-    private enum K : byte { Other, Str, Bytes, Global, Tuple, Call, Mark }
+    private enum K : byte { Other, Str, Bytes, Global, Tuple, Call, Mark, Dict, None }
+
+    /// <summary>One GLOBAL/STACK_GLOBAL/INST reference and how the pickle uses the object it imports.</summary>
+    private sealed class Ref(string module, string name, long offset, string opcode)
+    {
+        public readonly string Module = module, Name = name, Opcode = opcode;
+        public readonly long Offset = offset;
+        public int Pushes = 1, Consumed;
+        public bool Rebuilt, Vouched;
+        public string? CalledBy, PatchedBy, StatefulBuild;
+        public string Full => Module + "." + Name;
+        public void Vouch() => Vouched = true;
+        public void Unconsume() => Consumed--;
+    }
 
     private sealed class Value
     {
         public static readonly Value Other = new() { Kind = K.Other };
+        public static readonly Value NoneValue = new() { Kind = K.None };
+        // Dicts are shared placeholders: whether one gets items is not tracked (NEWOBJ_EX kwargs count as arguments).
+        public static readonly Value Dict = new() { Kind = K.Dict };
         public K Kind;
         public string? Text;        // Str: decoded text (null when too long or undecodable)
         public byte[]? Owned;       // Bytes made by a call (_codecs.encode)
@@ -66,6 +87,8 @@ internal sealed class PickleScanner
         public bool Latin1Text;     // Str: decoded from 8-bit bytes
         public string? Module, Name;// Global
         public Value[]? Items;      // Tuple items; Call: [callable, args]
+        public Ref? Ref;            // Global: its reference; Call: the class or callable that made it
+        public bool Plain;          // Call: an object rebuilt the plain way (cls.__new__(cls), state set by BUILD)
     }
 
     private Result Run(ReadOnlySpan<byte> data, int start)
@@ -78,7 +101,8 @@ internal sealed class PickleScanner
             if (!tok.Next(out var t, out var error))
             {
                 Malformed(tok.Position, error!);
-                return new Result(false, tok.Position, error, ops, globals, _lastGlobal);
+                JudgeReferences();
+                return new Result(false, tok.Position, error, ops, globals, LastGlobal);
             }
             ops++;
             if (t.CrossesFrame && !frameReported)
@@ -90,7 +114,8 @@ internal sealed class PickleScanner
             if (t.Op == 0x2E) // STOP
             {
                 if (_stack.Count == 0) Malformed(t.Offset, "STOP with an empty stack");
-                return new Result(true, tok.Position, null, ops, globals, _lastGlobal);
+                JudgeReferences();
+                return new Result(true, tok.Position, null, ops, globals, LastGlobal);
             }
             if (t.Op is 0x63 or 0x93 or 0x69 or 0x82 or 0x83 or 0x84) globals++;
             Step(data, in t);
@@ -144,28 +169,33 @@ internal sealed class PickleScanner
         long at = t.Offset;
         switch (t.Op)
         {
-            case 0x80: case 0x95: break; // PROTO, FRAME
+            case 0x80: _protocol = (int)t.Int; break; // PROTO
+            case 0x95: break; // FRAME
             case 0x28: _marks.Add(_stack.Count); break; // MARK
             case 0x30: // POP: CPython pops a MARK when the stack top is one
                 if (_marks.Count > 0 && _marks[^1] == _stack.Count) _marks.RemoveAt(_marks.Count - 1);
                 else Pop(at);
                 break;
             case 0x31: PopMark(at); break;
-            case 0x32: Push(Peek(at)); break; // DUP
+            case 0x32: Push(Pushed(Peek(at))); break; // DUP
 
             // Scalars and containers whose contents never name a global.
-            case 0x4E: case 0x88: case 0x89: case 0x4A: case 0x4B: case 0x4D: case 0x8A: case 0x8B: case 0x49:
-            case 0x4C: case 0x47: case 0x46: case 0x5D: case 0x7D: case 0x8F:
+            case 0x88: case 0x89: case 0x4A: case 0x4B: case 0x4D: case 0x8A: case 0x8B: case 0x49:
+            case 0x4C: case 0x47: case 0x46: case 0x5D: case 0x8F:
                 Push(Value.Other);
                 break;
+            case 0x4E: Push(Value.NoneValue); break; // NONE
+            case 0x7D: Push(Value.Dict); break; // EMPTY_DICT
             case 0x29: Push(Tuple([])); break;
             case 0x85: { var a = Pop(at); Push(Tuple([a])); break; }
             case 0x86: { var b = Pop(at); var a = Pop(at); Push(Tuple([a, b])); break; }
             case 0x87: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(Tuple([a, b, c])); break; }
             case 0x74: Push(Tuple(PopMark(at))); break; // TUPLE
-            case 0x6C: case 0x64: case 0x91: PopMark(at); Push(Value.Other); break; // LIST, DICT, FROZENSET
+            case 0x6C: case 0x91: PopMark(at); Push(Value.Other); break; // LIST, FROZENSET
+            case 0x64: PopMark(at); Push(Value.Dict); break; // DICT
             case 0x61: Pop(at); Peek(at); break; // APPEND
-            case 0x65: case 0x75: case 0x90: PopMark(at); Peek(at); break; // APPENDS, SETITEMS, ADDITEMS
+            case 0x65: case 0x90: PopMark(at); Peek(at); break; // APPENDS, ADDITEMS
+            case 0x75: PopMark(at); Peek(at); break; // SETITEMS
             case 0x73: Pop(at); Pop(at); Peek(at); break; // SETITEM
 
             // Text.
@@ -217,7 +247,7 @@ internal sealed class PickleScanner
                 {
                     var g = Global(Line(data, t.ArgStart, t.ArgLength), Line(data, t.Arg2Start, t.Arg2Length), at, "INST");
                     var args = PopMark(at);
-                    Push(Call(g, Tuple(args)));
+                    Push(Invoke(data, g, Tuple(args), at, "INST"));
                     break;
                 }
             case 0x6F: // OBJ
@@ -243,15 +273,14 @@ internal sealed class PickleScanner
                 }
             case 0x92: // NEWOBJ_EX
                 {
-                    Pop(at);
+                    var kwargs = Pop(at);
                     var args = Pop(at);
                     var cls = Pop(at);
-                    Push(Invoke(data, cls, args, at, "NEWOBJ_EX"));
+                    Push(Invoke(data, cls, kwargs.Kind == K.None ? args : Tuple([args, kwargs]), at, "NEWOBJ_EX"));
                     break;
                 }
-            case 0x62: // BUILD: calls the target's __setstate__ (its class was reported when it was referenced)
-                Pop(at);
-                Peek(at);
+            case 0x62: // BUILD: calls the target's __setstate__, or sets its attributes
+                Build(Pop(at), Peek(at), at);
                 break;
             case 0x50: Push(Value.Other); break; // PERSID
             case 0x51: Pop(at); Push(Value.Other); break; // BINPERSID
@@ -263,29 +292,101 @@ internal sealed class PickleScanner
 
     private Value Global(string module, string name, long at, string opcode)
     {
-        _ctx.Global(module, name, _record, at, opcode, FileOffset(at));
+        // Python 3 imports what _compat_pickle maps Python 2 names to (protocols 0-2), then torch's own renames.
+        (module, name) = CompatPickle.Map(_protocol, module, name);
         var (m, n) = Torch.PythonNames.Normalize(module, name);
-        _lastGlobal = m + "." + n;
-        return new Value { Kind = K.Global, Module = m, Name = n };
+        _ctx.Reference(m, n, _record, at);
+        // One use record per global and pickle: its strongest use decides (200,000 references cost one judgement).
+        if (_refByName.TryGetValue((m, n), out var r)) r.Pushes++;
+        else
+        {
+            r = new Ref(m, n, at, opcode);
+            _refByName[(m, n)] = r;
+            _refs.Add(r);
+        }
+        _last = r;
+        return new Value { Kind = K.Global, Module = r.Module, Name = r.Name, Ref = r };
+    }
+
+    private static Value Pushed(Value v)
+    {
+        if (v.Ref is { } r && v.Kind == K.Global) r.Pushes++;
+        return v;
+    }
+
+    /// <summary>Judges every global of this pickle by its strongest use; references never consumed are judged by name.</summary>
+    private void JudgeReferences()
+    {
+        foreach (var r in _refs)
+        {
+            long? fo = FileOffset(r.Offset);
+            if (r.PatchedBy is { } p) _ctx.Judge(r.Module, r.Name, GlobalUse.Patched, _record, r.Offset, $"{p} sets attributes of", fo);
+            if (r.CalledBy is { } c) _ctx.Judge(r.Module, r.Name, GlobalUse.Called, _record, r.Offset, $"{c} calls", fo);
+            if (r.StatefulBuild is { } sb)
+                _ctx.Judge(r.Module, r.Name, GlobalUse.Called, _record, r.Offset, $"BUILD hands {sb} to the __setstate__ of", fo);
+            if (r.Rebuilt) _ctx.Judge(r.Module, r.Name, GlobalUse.Rebuilt, _record, r.Offset, $"{r.Opcode} rebuilds an object of", fo);
+            bool usedAsValue = r.Pushes > r.Consumed;
+            if (usedAsValue || r.CalledBy is null && r.PatchedBy is null && !r.Rebuilt && r.StatefulBuild is null && !r.Vouched)
+                _ctx.Judge(r.Module, r.Name, GlobalUse.Referenced, _record, r.Offset, $"{r.Opcode} references", fo);
+            else if (r.Vouched && r.CalledBy is null && !r.Rebuilt) _ctx.Vouch(r.Module, r.Name);
+        }
+        _refs.Clear();
+        _refByName.Clear();
+    }
+
+    /// <summary>BUILD: attributes of a module or class itself are a patch; a non-dict state reaches a __setstate__.</summary>
+    private void Build(Value state, Value target, long at)
+    {
+        if (target.Kind == K.Global && target.Ref is { } g) { g.PatchedBy ??= "BUILD"; return; }
+        if (target.Kind != K.Call || target.Ref is not { } cls || !target.Plain || UsePolicy.IsInert(cls.Full)) return;
+        if (PlainState(state) || state.Kind == K.Tuple && state.Items is { Length: 2 } two && PlainState(two[0]) && PlainState(two[1]))
+            return;
+        cls.StatefulBuild ??= Describe(state);
+    }
+
+    private static bool PlainState(Value v) => v.Kind is K.Dict or K.None;
+
+    private static bool IsIdentifier(string s)
+    {
+        if (s.Length == 0 || s[0] == '_' || !char.IsLetter(s[0])) return false;
+        foreach (char c in s) if (!char.IsLetterOrDigit(c) && c != '_') return false;
+        return true;
+    }
+
+    private static Value[] Items(Value args) => args.Kind == K.Tuple ? args.Items ?? [] : [args];
+
+    private static Ref? Consume(Value v)
+    {
+        if (v.Kind != K.Global || v.Ref is not { } r) return null;
+        r.Consumed++;
+        return r;
     }
 
     private static Value Call(Value callable, Value args) => new() { Kind = K.Call, Items = [callable, args] };
 
-    /// <summary>REDUCE / NEWOBJ / OBJ: what is called decides the risk; bytes handed to a loader are scanned as a pickle.</summary>
+    /// <summary>
+    /// REDUCE / NEWOBJ / OBJ / INST: what is called, and how, decides the risk; copyreg's and getattr's inert shapes
+    /// are recognised; bytes handed to a loader are scanned as a pickle.
+    /// </summary>
     private Value Invoke(ReadOnlySpan<byte> data, Value callable, Value args, long at, string opcode)
     {
         if (callable.Kind == K.Call)
         {
             _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.IndirectCall, null, _record, at,
                 $"{opcode} calls an object returned by another call (an attribute or getattr chain): what runs cannot be known without running the pickle", FileOffset(at));
+            // The call that produced the callable is no longer inert by its shape (getattr of an attribute that is called).
+            if (callable.Ref is { } producer) producer.CalledBy ??= opcode;
             return Call(callable, args);
         }
         if (callable.Kind != K.Global) return Call(callable, args);
+        var r = Consume(callable);
         string full = callable.Module + "." + callable.Name;
+        var items = Items(args);
         switch (full)
         {
-            case "_codecs.encode" when args.Items is { Length: >= 1 } a && a[0].Kind == K.Str:
+            case "_codecs.encode" when items is { Length: >= 1 } a && a[0].Kind == K.Str:
                 {
+                    r?.Vouch();
                     // Protocol 2 writes bytes as _codecs.encode(latin-1 text, 'latin1'); keep them for nested loaders.
                     var text = StringValue(data, a[0]);
                     if (text is null) break;
@@ -293,12 +394,63 @@ internal sealed class PickleScanner
                     for (int i = 0; i < text.Length; i++) bytes[i] = (byte)text[i];
                     return new Value { Kind = K.Bytes, Owned = bytes };
                 }
-            case "builtins.bytes" or "builtins.bytearray" or "io.BytesIO" or "_io.BytesIO" when args.Items is { Length: >= 1 } b && b[0].Kind == K.Bytes:
+            case "builtins.bytes" or "builtins.bytearray" or "io.BytesIO" or "_io.BytesIO" when items is { Length: >= 1 } b && b[0].Kind == K.Bytes:
+                if (r is not null) r.CalledBy ??= opcode;
                 return b[0];
+            case "builtins.getattr" when opcode == "REDUCE" && items is [{ Kind: K.Global }, { Kind: K.Str, Text: { } attr }] && IsIdentifier(attr):
+                // getattr(Class, 'NAME'): how Python 3.11 pickles Enum members. The class is judged as a reference;
+                // calling the attribute is an indirect call.
+                r?.Vouch();
+                return new Value { Kind = K.Call, Items = [callable, args], Ref = r };
+            case "copyreg._reconstructor" when items is [{ Kind: K.Global } cls, { Kind: K.Global } b, var state]:
+                {
+                    // object.__new__-style rebuild: base.__new__(cls, state), and base.__init__(obj, state) unless base is object.
+                    r?.Vouch();
+                    var c = Consume(cls);
+                    if (c is not null) c.Rebuilt = true;
+                    var baseRef = Consume(b);
+                    string baseName = b.Module + "." + b.Name;
+                    if (baseName == "builtins.object" && state.Kind is K.None) baseRef?.Vouch();
+                    else if (baseRef is not null && !UsePolicy.IsInertCallable(baseName)) baseRef.CalledBy ??= "copyreg._reconstructor";
+                    else baseRef?.Vouch();
+                    return new Value { Kind = K.Call, Items = [callable, args], Ref = c, Plain = true };
+                }
+            case "copyreg.__newobj__" when items is [{ Kind: K.Global } cls, ..]:
+                r?.Vouch();
+                return New(cls, Tuple(items[1..]), "copyreg.__newobj__");
+            case "copyreg.__newobj_ex__" when items is [{ Kind: K.Global } cls, var a2, var kw]:
+                r?.Vouch();
+                return New(cls, kw.Kind == K.None ? a2 : Tuple([a2, kw]), "copyreg.__newobj_ex__");
+            case "torch._tensor._rebuild_from_type_v2" or "torch._tensor._rebuild_from_type" when items is [{ Kind: K.Global } func, ..]:
+                // The reconstructor calls func(*args); the type is only used for as_subclass.
+                if (Consume(func) is { } f) f.CalledBy ??= full;
+                break;
         }
-        if (Loaders.Contains(full) && args.Items is { Length: >= 1 } la && la[0].Kind == K.Bytes)
+        if (Loaders.Contains(full) && items is { Length: >= 1 } la && la[0].Kind == K.Bytes)
             Nested(data, la[0], full, at);
-        return Call(callable, args);
+        if (opcode is "NEWOBJ" or "NEWOBJ_EX" or "OBJ" or "INST")
+        {
+            r?.Unconsume();
+            return New(callable, args, opcode);
+        }
+        if (r is not null) r.CalledBy ??= opcode;
+        return new Value { Kind = K.Call, Items = [callable, args], Ref = r };
+    }
+
+    /// <summary>
+    /// cls.__new__(cls, *args) (NEWOBJ, copyreg.__newobj__) or cls(*args) (OBJ, INST): without arguments it is how
+    /// pickle rebuilds a plain object; with arguments it runs the class's own code.
+    /// </summary>
+    private static Value New(Value cls, Value args, string how)
+    {
+        var r = Consume(cls);
+        bool plain = args.Kind == K.Tuple && (args.Items is null || args.Items.Length == 0);
+        if (r is not null)
+        {
+            if (plain) r.Rebuilt = true;
+            else r.CalledBy ??= how;
+        }
+        return new Value { Kind = K.Call, Items = [cls, args], Ref = r, Plain = plain };
     }
 
     private void Nested(ReadOnlySpan<byte> data, Value bytes, string loader, long at)
@@ -324,15 +476,15 @@ internal sealed class PickleScanner
 
     private void Get(long index, long at)
     {
-        if (_memo.TryGetValue(index, out var v)) Push(v);
+        if (_memo.TryGetValue(index, out var v)) Push(Pushed(v));
         else { Malformed(at, $"memo entry {index} was never stored"); Push(Value.Other); }
     }
 
     private long ParseIndex(ReadOnlySpan<byte> data, in PickleToken t, long at)
     {
-        var text = Encoding.ASCII.GetString(data.Slice(t.ArgStart, t.ArgLength));
-        if (long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v)) return v;
-        Malformed(at, $"memo index '{Printable(text)}' is not a number");
+        var line = data.Slice(t.ArgStart, t.ArgLength);
+        if (PickleIntegerText.TryParseMemoIndex(line, out long v)) return v;
+        Malformed(at, $"memo index '{Printable(Encoding.Latin1.GetString(line))}' is not a number");
         return long.MinValue;
     }
 

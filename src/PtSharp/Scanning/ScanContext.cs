@@ -42,6 +42,7 @@ internal sealed class ScanContext
         public GlobalVerdict Verdict = verdict;
         public long Offset = offset;
         public int Count;
+        public bool Judged = true;
     }
 
     public IReadOnlyList<ScanGlobal> Globals =>
@@ -70,26 +71,60 @@ internal sealed class ScanContext
         Findings.Add(new ScanFinding(severity, kind, global, record, offset, message) { FileOffset = fileOffset });
     }
 
-    /// <summary>Records one reference to a global and, the first time per record, a finding for unknown and dangerous ones.</summary>
-    public GlobalVerdict Global(string module, string name, string record, long offset, string opcode, long? fileOffset)
+    /// <summary>Records one reference to a global (already mapped and normalised); judging waits for its use.</summary>
+    public void Reference(string module, string name, string record, long offset)
     {
-        (module, name) = Torch.PythonNames.Normalize(module, name);
         if (!_globals.TryGetValue((module, name), out var g))
         {
             var (verdict, reason) = ScanPolicy.Classify(module, name, Options.AllowGlobals);
-            g = new GlobalEntry(module, name, verdict, reason, record, offset);
+            // The list shows the name's verdict until a use decides otherwise (calls raise it, inert classes lower it).
+            if (verdict == GlobalVerdict.Unknown && UsePolicy.IsInert(module + "." + name)) verdict = GlobalVerdict.Safe;
+            g = new GlobalEntry(module, name, verdict, reason, record, offset) { Judged = false };
             _globals[(module, name)] = g;
         }
         g.Count++;
-        string full = module + "." + name;
-        if (g.Verdict != GlobalVerdict.Safe && _reported.Add((record, full, g.Verdict == GlobalVerdict.Dangerous ? ScanFindingKind.DangerousGlobal : ScanFindingKind.UnknownGlobal)))
+    }
+
+    /// <summary>
+    /// Judges one use of a global: raises its listed verdict to the use's, and the first time per record and kind
+    /// adds a finding (dangerous, or a warning for unknown globals).
+    /// </summary>
+    public void Judge(string module, string name, GlobalUse use, string record, long offset, string what, long? fileOffset)
+    {
+        var (verdict, reason) = UsePolicy.Judge(module, name, use, Options.AllowGlobals);
+        if (!_globals.TryGetValue((module, name), out var g))
         {
-            if (g.Verdict == GlobalVerdict.Dangerous)
-                Add(ScanSeverity.Dangerous, ScanFindingKind.DangerousGlobal, full, record, offset, $"{opcode} references {full}: {g.Reason}", fileOffset);
-            else
-                Add(ScanSeverity.Warning, ScanFindingKind.UnknownGlobal, full, record, offset,
-                    $"{opcode} references {full}, which is not in torch's weights-only allowlist: loading it in Python imports and runs that module's code", fileOffset);
+            g = new GlobalEntry(module, name, verdict, reason, record, offset);
+            _globals[(module, name)] = g;
         }
-        return g.Verdict;
+        if (!g.Judged || verdict > g.Verdict)
+        {
+            g.Verdict = verdict;
+            g.Reason = reason ?? g.Reason;
+            g.Judged = true;
+        }
+        if (verdict == GlobalVerdict.Safe) return;
+        string full = module + "." + name;
+        var kind = verdict == GlobalVerdict.Dangerous ? ScanFindingKind.DangerousGlobal : ScanFindingKind.UnknownGlobal;
+        if (!_reported.Add((record, full, kind))) return;
+        if (verdict == GlobalVerdict.Dangerous)
+            Add(ScanSeverity.Dangerous, kind, full, record, offset, $"{what} {full}: {reason}", fileOffset);
+        else
+            Add(ScanSeverity.Warning, kind, full, record, offset,
+                $"{what} {full}, which is not in torch's weights-only allowlist: loading it in Python imports and runs that module's code", fileOffset);
+    }
+
+    /// <summary>
+    /// A use of a global that is inert by its shape (getattr of a constant attribute of a class, copyreg's plain-object
+    /// reconstructor): it lists the global as safe unless another use was judged already.
+    /// </summary>
+    public void Vouch(string module, string name)
+    {
+        if (_globals.TryGetValue((module, name), out var g) && !g.Judged)
+        {
+            g.Verdict = GlobalVerdict.Safe;
+            g.Reason = null;
+            g.Judged = true;
+        }
     }
 }

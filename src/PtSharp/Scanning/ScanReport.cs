@@ -33,6 +33,20 @@ public sealed class ScanReport
     /// <summary>Why the file could not be scanned at all (I/O error), else <see langword="null"/>.</summary>
     public string? Error { get; }
 
+    /// <summary>
+    /// Why the scanner could not read the file as a model, or <see langword="null"/>: it could not be opened, is empty,
+    /// holds no pickle-based content a loader would run (text, unknown bytes), or a pickle in it is truncated or
+    /// unparseable. A file the scanner cannot read is not clean: <c>pt scan</c> exits 2 for it unless it is dangerous.
+    /// Safetensors files (no pickle, nothing to run) are readable.
+    /// </summary>
+    public string? Unreadable =>
+        Error is { } e ? e
+        : Length == 0 ? "the file is empty"
+        : Container == ScanContainer.Unknown && PickleCount == 0 ? "no zip, tar, numpy or pickle content: not a PyTorch file"
+        : IsMalformed ? "a pickle in it is truncated or unparseable: "
+            + (Findings.FirstOrDefault(f => f.Kind == ScanFindingKind.MalformedPickle)?.Message ?? "malformed")
+        : null;
+
     /// <summary>The most serious finding's severity, or <see langword="null"/> when there are none.</summary>
     public ScanSeverity? MaxSeverity => Findings.Count == 0 ? null : Findings.Max(f => f.Severity);
 

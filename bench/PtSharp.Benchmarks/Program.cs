@@ -17,6 +17,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using PtSharp;
+using PtSharp.Loading;
 
 namespace PtSharp.Benchmarks;
 

@@ -9,6 +9,7 @@
 using BenchmarkDotNet.Attributes;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
+using PtSharp.Conversion;
 
 namespace PtSharp.Benchmarks;
 

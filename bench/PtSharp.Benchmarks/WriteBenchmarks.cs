@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
+using PtSharp.Loading;
+using PtSharp.Writing;
 
 namespace PtSharp.Benchmarks;
 

@@ -14,6 +14,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using PtSharp.Sharding;
+using PtSharp.Conversion;
 
 string dir = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Environment.GetEnvironmentVariable("PTSHARP_BENCH_DATA") ?? "/tmp/ptsharp-bench";
 int loops = Array.IndexOf(args, "--loops") is int li and >= 0 ? int.Parse(args[li + 1]) : 3;

@@ -1,7 +1,10 @@
 using System.IO.Compression;
 using System.Text;
 using PtSharp;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 using SharpFuzz;
 

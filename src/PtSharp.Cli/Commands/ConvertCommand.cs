@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using PtSharp.Cli.Output;
+using PtSharp.Conversion;
+using PtSharp.Errors;
 using PtSharp.Sharding;
 using PtSharp.Transforms;
 using Spectre.Console;

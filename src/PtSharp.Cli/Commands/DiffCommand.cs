@@ -4,8 +4,11 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using PtSharp.Cli.Output;
+using PtSharp.Conversion;
 using PtSharp.Diff;
+using PtSharp.Errors;
 using PtSharp.Sharding;
+using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Commands;
 

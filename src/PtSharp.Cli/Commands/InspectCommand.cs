@@ -1,5 +1,7 @@
 using System.CommandLine;
 using PtSharp.Cli.Output;
+using PtSharp.Errors;
+using PtSharp.Loading;
 
 namespace PtSharp.Cli.Commands;
 

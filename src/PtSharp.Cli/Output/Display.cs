@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Output;
 

@@ -3,7 +3,9 @@ using System.Numerics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Cli.Output;
 

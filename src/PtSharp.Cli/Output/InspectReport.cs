@@ -1,3 +1,6 @@
+using PtSharp.Loading;
+using PtSharp.Tensors;
+
 namespace PtSharp.Cli.Output;
 
 /// <summary>A TorchScript <c>code/</c> record: name without the archive prefix, uncompressed size in bytes.</summary>

@@ -1,4 +1,6 @@
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

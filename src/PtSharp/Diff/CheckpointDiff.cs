@@ -1,5 +1,5 @@
 using System.Buffers;
-using PtSharp.Sharding;
+using PtSharp.Tensors;
 
 namespace PtSharp.Diff;
 
@@ -146,8 +146,8 @@ public static class CheckpointDiff
 
     private static unsafe void CompareIntegers(PtTensor a, PtTensor b, TensorDiff d, DiffOptions o)
     {
-        var la = new Transforms.LogicalBytes(a);
-        var lb = new Transforms.LogicalBytes(b);
+        var la = new LogicalBytes(a);
+        var lb = new LogicalBytes(b);
         int sa = a.DType.ElementSize(), sb = b.DType.ElementSize();
         var bufA = la.IsZeroCopy ? null : ArrayPool<byte>.Shared.Rent(ChunkValues * 8);
         var bufB = lb.IsZeroCopy ? null : ArrayPool<byte>.Shared.Rent(ChunkValues * 8);

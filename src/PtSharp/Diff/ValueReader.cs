@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using PtSharp.Transforms;
+using PtSharp.Tensors;
 
 namespace PtSharp.Diff;
 

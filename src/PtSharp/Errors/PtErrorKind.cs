@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Errors;
 
 /// <summary>Why a file could not be read. Each kind names one rule of the format that the input broke.</summary>
 public enum PtErrorKind

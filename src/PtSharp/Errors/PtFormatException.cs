@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Errors;
 
 /// <summary>
 /// Thrown when a file cannot be read. The message says what is wrong and where: the record name inside the

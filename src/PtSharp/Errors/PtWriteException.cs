@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Errors;
 
 /// <summary>
 /// Thrown when a value cannot be saved: a tensor whose extent exceeds its data, a storage viewed with two dtypes,

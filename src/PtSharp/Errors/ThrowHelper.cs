@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace PtSharp;
+namespace PtSharp.Errors;
 
 /// <summary>Central place for throws, so hot paths stay small and messages stay uniform.</summary>
 internal static class ThrowHelper

@@ -1,3 +1,5 @@
+using PtSharp.Errors;
+
 namespace PtSharp.IO;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.IO.MemoryMappedFiles;
 
+using PtSharp.Errors;
+
 namespace PtSharp.IO;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>Decides what a file's top-level object is.</summary>
 internal static class KindClassifier

@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Torch;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// The legacy stream format (torch &lt; 1.6, or <c>_use_new_zipfile_serialization=False</c>): pickles of the magic
@@ -17,9 +19,8 @@ internal static class LegacyStreamLoader
     private const long ProtocolVersion = 1001;
     private const string Section = "legacy stream";
 
-    public static void Load(PtFile file, ByteWindow all)
+    public static LoadResult Load(ByteWindow all, PtLoadOptions options)
     {
-        var options = file.Options;
         var nothing = new RejectingResolver();
         long pos = 0;
         object? magic = RunSmall(all, ref pos, "magic number", nothing, options);
@@ -33,8 +34,7 @@ internal static class LegacyStreamLoader
         const bool bigEndian = false; // whatever sys_info's little_endian says about the writing machine
 
         var resolver = new LegacyResolver(bigEndian);
-        long mainStart = pos;
-        var host = new TorchPickleHost(resolver, options, "main pickle");
+        var host = new TorchPickleHost(resolver, options.ToReadPolicy(), "main pickle");
         var vm = new PickleMachine(all, "main pickle", host, options.PickleLimits, pos);
         object? root;
         try { root = vm.Run(); }
@@ -45,7 +45,7 @@ internal static class LegacyStreamLoader
         pos = vm.Position;
 
         object? keys = RunSmall(all, ref pos, "storage key list", nothing, options);
-        if (keys is not PyList keyList) { ThrowHelper.Format(PtErrorKind.CorruptContainer, "storage key list is not a list", Section, pos); return; }
+        if (keys is not PyList keyList) return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, "storage key list is not a list", Section, pos);
         foreach (var k in keyList)
         {
             string key = k as string ?? ThrowHelper.Format<string>(PtErrorKind.CorruptContainer, "storage key is not a string", Section, pos);
@@ -67,14 +67,17 @@ internal static class LegacyStreamLoader
             if (!s.HasData && s.ByteLength > 0)
                 ThrowHelper.Format(PtErrorKind.MissingRecord, $"storage '{s.Key}' is used by a tensor but its bytes are missing", Section, pos);
 
-        file.SetLegacyFacts(ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), bigEndian);
-        file.SetResult(PtFormat.Legacy, root, vm.Protocol, host.SeenGlobals, resolver.Storages.Values);
-        _ = mainStart;
+        string protocolVersion = ProtocolVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new LoadResult(PtFormat.Legacy, root, vm.Protocol, host.SeenGlobals, resolver.Storages.Values)
+        {
+            FormatVersion = protocolVersion,
+            BigEndian = bigEndian,
+        };
     }
 
     private static object? RunSmall(ByteWindow all, ref long pos, string what, IPersistentResolver resolver, PtLoadOptions options)
     {
-        var host = new TorchPickleHost(resolver, options, what);
+        var host = new TorchPickleHost(resolver, options.ToReadPolicy(), what);
         var vm = new PickleMachine(all, Section, host, options.PickleLimits, pos);
         var value = vm.Run();
         pos = vm.Position;

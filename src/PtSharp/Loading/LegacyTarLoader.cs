@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
+using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Torch;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// The oldest format (torch ≤ 0.3): a tar with members <c>sys_info</c>, <c>storages</c>, <c>tensors</c> and
@@ -16,13 +18,12 @@ internal static class LegacyTarLoader
     public static bool LooksLikeTar(ByteWindow all) =>
         all.Length >= 512 && all.Span(257, 5, "tar header", null).SequenceEqual("ustar"u8);
 
-    public static void Load(PtFile file, ByteWindow all)
+    public static LoadResult Load(ByteWindow all, PtLoadOptions options)
     {
         var members = ReadMembers(all);
         foreach (var required in new[] { "storages", "tensors", "pickle" })
             if (!members.ContainsKey(required)) ThrowHelper.Format(PtErrorKind.MissingRecord, $"legacy tar file has no '{required}' member", required, null);
 
-        var options = file.Options;
         var objects = new Dictionary<string, object>(StringComparer.Ordinal);
         var storages = new List<PtStorage>();
         var globals = new List<string>();
@@ -52,9 +53,9 @@ internal static class LegacyTarLoader
             if (views is PyList viewList)
                 foreach (var v in viewList)
                 {
-                    if (v is not PyTuple { Count: 4 } vt) { ThrowHelper.Format(PtErrorKind.CorruptContainer, "storage view is not (target, root, offset, numel)", "storages", pos); return; }
+                    if (v is not PyTuple { Count: 4 } vt) return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, "storage view is not (target, root, offset, numel)", "storages", pos);
                     if (!objects.TryGetValue(KeyText(vt[1]), out var root) || root is not StorageRef r)
-                    { ThrowHelper.Format(PtErrorKind.CorruptContainer, $"storage view refers to unknown root '{vt[1]}'", "storages", pos); return; }
+                    return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, $"storage view refers to unknown root '{vt[1]}'", "storages", pos);
                     long offset = TensorFactory.ReadLong(vt[2], "view offset", "storages", pos);
                     long numel = TensorFactory.ReadLong(vt[3], "view size", "storages", pos);
                     int unit = r.Storage.DType?.ElementSize() ?? 1;
@@ -78,9 +79,9 @@ internal static class LegacyTarLoader
                 var desc = Expect<PyTuple>(Run(w, ref pos, "tensors", options, null, globals), "tensor header", "tensors", pos);
                 if (desc.Count < 2) ThrowHelper.Format(PtErrorKind.CorruptContainer, "tensor header is not (key, storage_key, type)", "tensors", pos);
                 if (!objects.TryGetValue(KeyText(desc[1]), out var so) || so is not StorageRef s)
-                { ThrowHelper.Format(PtErrorKind.CorruptContainer, $"tensor refers to unknown storage '{desc[1]}'", "tensors", pos); return; }
+                return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, $"tensor refers to unknown storage '{desc[1]}'", "tensors", pos);
                 int ndim = BinaryPrimitives.ReadInt32LittleEndian(w.Span(pos, 4, "tensor rank", "tensors"));
-                if (ndim < 0 || ndim > TensorFactory.MaxRank) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor rank {ndim} is out of range", "tensors", pos);
+                if (ndim < 0 || ndim > TensorLayout.MaxRank) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor rank {ndim} is out of range", "tensors", pos);
                 pos += 8;
                 var dims = w.Span(pos, 16L * ndim + 8, "tensor sizes and strides", "tensors");
                 var shape = new long[ndim];
@@ -91,7 +92,7 @@ internal static class LegacyTarLoader
                     stride[d] = BinaryPrimitives.ReadInt64LittleEndian(dims[(8 * (ndim + d))..]);
                 }
                 long offset = BinaryPrimitives.ReadInt64LittleEndian(dims[(16 * ndim)..]);
-                var tensor = TensorFactory.Create(s.DType ?? DType.UInt8, shape, stride, checked(offset + s.ElementOffset), s.Storage, "tensors", pos);
+                var tensor = TensorLayout.Create(s.DType ?? DType.UInt8, shape, stride, checked(offset + s.ElementOffset), s.Storage, "tensors", pos);
                 tensor.Rebuild = "legacy-tar";
                 pos += 16L * ndim + 8;
                 objects[KeyText(desc[0])] = tensor;
@@ -100,12 +101,11 @@ internal static class LegacyTarLoader
 
         var main = members["pickle"];
         long mainPos = 0;
-        var host = new TorchPickleHost(new TarResolver(objects), options, "pickle");
+        var host = new TorchPickleHost(new TarResolver(objects), options.ToReadPolicy(), "pickle");
         var vm = new PickleMachine(main, "pickle", host, options.PickleLimits, mainPos);
         var result = vm.Run();
         globals.AddRange(host.SeenGlobals);
-        file.SetLegacyFacts("1001", false);
-        file.SetResult(PtFormat.LegacyTar, result, vm.Protocol, host.SeenGlobals, storages);
+        return new LoadResult(PtFormat.LegacyTar, result, vm.Protocol, host.SeenGlobals, storages) { FormatVersion = "1001" };
     }
 
     private static string KeyText(object? key) => key switch
@@ -120,7 +120,7 @@ internal static class LegacyTarLoader
 
     private static object? Run(ByteWindow w, ref long pos, string record, PtLoadOptions options, IPersistentResolver? resolver, List<string> globals)
     {
-        var host = new TorchPickleHost(resolver ?? new TarResolver(new()), options, record);
+        var host = new TorchPickleHost(resolver ?? new TarResolver(new()), options.ToReadPolicy(), record);
         var vm = new PickleMachine(w, record, host, options.PickleLimits, pos);
         var v = vm.Run();
         pos = vm.Position;

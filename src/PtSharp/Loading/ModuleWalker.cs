@@ -1,6 +1,8 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// Derives <c>state_dict()</c> keys from a pickled <c>nn.Module</c> without running it, as
@@ -33,15 +35,7 @@ internal static class ModuleWalker
                 }
     }
 
-    internal static string Key(object? key) => key switch
-    {
-        string s => s,
-        null => "None",
-        bool b => b ? "True" : "False",
-        double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => key.ToString() ?? "",
-    };
+    internal static string Key(object? key) => PyKeyText.Of(key);
 }
 
 /// <summary>

@@ -1,10 +1,11 @@
 using System.Text;
+using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
 using PtSharp.Torch;
 using PtSharp.Zip;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 public sealed partial class PtFile
 {
@@ -42,22 +43,22 @@ public sealed partial class PtFile
         bool big = ByteOrder == "big";
 
         bool torchScript = zip.TryGetEntry(P("constants.pkl"), out var constantsPkl);
-        var data = new ZipStorageResolver(zip, P("data/"), big, Options, expectedStorages: zip.Count);
+        var data = new ZipStorageResolver(zip, P("data/"), big, Options.ToReadPolicy(), expectedStorages: zip.Count);
         var (root, protocol, globals) = RunPickle(zip, dataPkl, data);
         var allStorages = data.Storages;
         if (torchScript)
         {
-            var constants = new ZipStorageResolver(zip, P("constants/"), big, Options);
+            var constants = new ZipStorageResolver(zip, P("constants/"), big, Options.ToReadPolicy());
             (Constants, _, _) = RunPickle(zip, constantsPkl, constants);
             allStorages.AddRange(constants.Storages);
         }
-        SetResult(torchScript ? PtFormat.TorchScript : PtFormat.Zip, root, protocol, globals, allStorages);
+        Apply(new LoadResult(torchScript ? PtFormat.TorchScript : PtFormat.Zip, root, protocol, globals, allStorages));
     }
 
     private (object? Root, int Protocol, List<string> Globals) RunPickle(ZipArchiveReader zip, ZipEntry entry, IPersistentResolver resolver)
     {
         var payload = zip.GetPayload(entry, Options.ZipLimits);
-        var host = new TorchPickleHost(resolver, Options, entry.Name);
+        var host = new TorchPickleHost(resolver, Options.ToReadPolicy(), entry.Name);
         var vm = new PickleMachine(payload, entry.Name, host, Options.PickleLimits);
         var root = vm.Run();
         return (root, vm.Protocol, host.SeenGlobals);

@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
+using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Zip;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// An opened .pt/.pth/.bin file: its format facts, its whole object tree as inert values, and its tensors as
@@ -165,28 +167,27 @@ public sealed partial class PtFile : IDisposable
         if (LegacyTarLoader.LooksLikeTar(all))
         {
             // As torch.load: a tar that fails to parse falls through to the legacy stream format.
-            try { LegacyTarLoader.Load(this, all); return; }
+            try { Apply(LegacyTarLoader.Load(all, Options)); return; }
             catch (PtFormatException) when (head[0] == 0x80 && all.Span(0, 2, "header", null)[1] == 0x02) { }
         }
-        if (head.Length >= 2 && head[0] == 0x80) { LegacyStreamLoader.Load(this, all); return; }
+        if (head.Length >= 2 && head[0] == 0x80) { Apply(LegacyStreamLoader.Load(all, Options)); return; }
         if (head.Length >= 8 && all.Length > 9 && BinaryPrimitives.ReadUInt64LittleEndian(head) < (ulong)all.Length && all.Span(8, 1, "header", null)[0] == (byte)'{')
             ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);
         ThrowHelper.Format(PtErrorKind.UnknownFormat, all.Length == 0 ? "the file is empty" : "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
     }
 
-    internal void SetResult(PtFormat format, object? root, int protocol, IEnumerable<string> globals, IEnumerable<PtStorage> storages)
+    private void Apply(LoadResult result)
     {
-        Format = format;
-        Root = root;
-        PickleProtocol = protocol;
-        Globals = globals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        Storages = storages as List<PtStorage> ?? storages.ToList();
-        Kind = format == PtFormat.TorchScript ? PtKind.TorchScript : KindClassifier.Classify(root);
-    }
-
-    internal void SetLegacyFacts(string version, bool bigEndian)
-    {
-        FormatVersion = version;
-        ByteOrder = bigEndian ? "big" : "little";
+        Format = result.Format;
+        Root = result.Root;
+        PickleProtocol = result.Protocol;
+        Globals = result.Globals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        Storages = result.Storages as List<PtStorage> ?? result.Storages.ToList();
+        Kind = result.Format == PtFormat.TorchScript ? PtKind.TorchScript : KindClassifier.Classify(result.Root);
+        if (result.Format is PtFormat.Legacy or PtFormat.LegacyTar)
+        {
+            FormatVersion = result.FormatVersion;
+            ByteOrder = result.BigEndian ? "big" : "little";
+        }
     }
 }

@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>The container a .pt file uses.</summary>
 public enum PtFormat
@@ -53,8 +53,3 @@ public static class PtNames
         _ => "object",
     };
 }
-
-/// <summary>A tensor with its dotted name.</summary>
-/// <param name="Name">Dotted path, e.g. <c>model_state_dict.fc.weight</c>.</param>
-/// <param name="Tensor">The tensor.</param>
-public sealed record NamedTensor(string Name, PtTensor Tensor);

@@ -1,7 +1,9 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Torch;
 using PtSharp.Zip;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>Options for <see cref="PtFile.Open(string, PtLoadOptions?)"/>.</summary>
 public sealed class PtLoadOptions
@@ -21,4 +23,7 @@ public sealed class PtLoadOptions
 
     /// <summary>Limits of the zip reader.</summary>
     public ZipLimits ZipLimits { get; set; } = new();
+
+    /// <summary>The part of these options the torch layer reads (strict mode, extra globals, zip limits).</summary>
+    internal TorchReadPolicy ToReadPolicy() => new(Strict, AllowGlobals, ZipLimits);
 }

@@ -1,6 +1,7 @@
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// Names tensors by their path from the root object (keys joined with '.'), using <c>state_dict()</c> keys inside

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using PtSharp.Errors;
 
-namespace PtSharp;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// Which attributes of each TorchScript class are parameters and buffers, read from the <c>__parameters__</c> and

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using PtSharp.Errors;
 
 namespace PtSharp.Pickle;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using PtSharp.Errors;
 using PtSharp.IO;
 
 namespace PtSharp.Pickle;

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Numerics;
+using PtSharp.Errors;
 
 namespace PtSharp.Pickle;
 

@@ -1,3 +1,5 @@
+using PtSharp.Tensors;
+
 namespace PtSharp.Safetensors;
 
 /// <summary>

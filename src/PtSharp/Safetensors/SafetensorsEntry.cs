@@ -1,3 +1,5 @@
+using PtSharp.Tensors;
+
 namespace PtSharp.Safetensors;
 
 /// <summary>One tensor record of a safetensors header, as the file declares it.</summary>

@@ -1,5 +1,6 @@
+using PtSharp.Errors;
 using PtSharp.IO;
-using PtSharp.Torch;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 
@@ -164,7 +165,7 @@ public sealed class SafetensorsFile : IDisposable
             shape[^1] /= 2;
         }
         var storage = new PtStorage(raw.Name, dtype, raw.End - raw.Begin, "cpu", raw.Name, _source, dataStart + raw.Begin, bigEndian: false);
-        return TensorFactory.Create(dtype, shape, PtTensor.ContiguousStrides(shape), 0, storage, "header", raw.At);
+        return TensorLayout.Create(dtype, shape, PtTensor.ContiguousStrides(shape), 0, storage, "header", raw.At);
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using PtSharp.Errors;
 using PtSharp.IO;
 
 namespace PtSharp.Safetensors;

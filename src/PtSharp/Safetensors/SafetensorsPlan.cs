@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using PtSharp.Errors;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 

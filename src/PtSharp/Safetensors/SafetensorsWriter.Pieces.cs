@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using PtSharp.IO;
-using PtSharp.Transforms;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 

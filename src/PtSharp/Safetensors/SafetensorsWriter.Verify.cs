@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
+using PtSharp.Errors;
 using PtSharp.IO;
-using PtSharp.Transforms;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 

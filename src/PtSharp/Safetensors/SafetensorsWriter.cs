@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using PtSharp.Errors;
 using PtSharp.IO;
-using PtSharp.Transforms;
+using PtSharp.Tensors;
 
 namespace PtSharp.Safetensors;
 

@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>Tensor element types, named after torch's dtypes.</summary>
 public enum DType

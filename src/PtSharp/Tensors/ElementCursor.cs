@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>Walks the storage element offsets of a strided view in row-major (logical) order.</summary>
 internal struct ElementCursor

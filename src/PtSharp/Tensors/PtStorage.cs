@@ -1,12 +1,12 @@
 using System.Buffers.Binary;
 using PtSharp.IO;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>
 /// A tensor storage: one run of bytes in the file (a <c>data/&lt;key&gt;</c> record, or a legacy blob) that one
 /// or more tensors view. Tensors that view the same storage share this object. The bytes are memory-mapped and
-/// stay valid until the owning <see cref="PtFile"/> is disposed.
+/// stay valid until the owning <c>PtFile</c> is disposed.
 /// </summary>
 public sealed unsafe class PtStorage
 {
@@ -41,14 +41,17 @@ public sealed unsafe class PtStorage
     /// <summary>The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.</summary>
     public string? Record
     {
-        get => _record ??= RecordOf.Zip?.NameAt(RecordOf.Index);
+        get => _record ??= RecordOf.NameOf?.Invoke(RecordOf.Index);
         internal set => _record = value;
     }
 
     private string? _record;
 
-    /// <summary>The zip member holding the bytes, named on first use of <see cref="Record"/> (files with many records make no name string per record up front).</summary>
-    internal (Zip.ZipArchiveReader? Zip, int Index) RecordOf { get; init; }
+    /// <summary>
+    /// The container member holding the bytes and how to name it, called on first use of <see cref="Record"/>
+    /// (files with many records make no name string per record up front).
+    /// </summary>
+    internal (Func<int, string>? NameOf, int Index) RecordOf { get; init; }
 
     /// <summary>True when the file stored this storage big-endian; reads return host (little-endian) order.</summary>
     public bool IsBigEndian { get; }

@@ -1,10 +1,10 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using PtSharp.Errors;
 using PtSharp.IO;
-using PtSharp.Torch;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 public sealed unsafe partial class PtTensor
 {
@@ -49,7 +49,7 @@ public sealed unsafe partial class PtTensor
     /// <summary>Creates a tensor viewing <paramref name="storage"/> (for views and tied weights that share storage).</summary>
     /// <exception cref="PtFormatException">The view reaches past the storage or has negative sizes or strides.</exception>
     public static PtTensor FromStorage(PtStorage storage, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<long> stride, long storageOffset)
-        => TensorFactory.Create(dtype, shape.ToArray(), stride.ToArray(), storageOffset, storage, "<tensor>", 0);
+        => TensorLayout.Create(dtype, shape.ToArray(), stride.ToArray(), storageOffset, storage, "<tensor>", 0);
 
     /// <summary>A view of this tensor's storage with another shape, stride and offset (like torch's <c>as_strided</c>).</summary>
     /// <exception cref="InvalidOperationException">The tensor has no storage.</exception>

@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 public sealed unsafe partial class PtTensor
 {
@@ -26,7 +26,7 @@ public sealed unsafe partial class PtTensor
     /// <summary>
     /// The elements of a contiguous tensor, without copying. <typeparamref name="T"/> must have the dtype's element
     /// size (e.g. <see cref="float"/> for float32, <see cref="Half"/> for float16, <see cref="ushort"/> for bfloat16).
-    /// The span is valid until the owning <see cref="PtFile"/> is disposed.
+    /// The span is valid until the owning <c>PtFile</c> is disposed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor is not contiguous, is sparse, or has no data.</exception>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the element size.</exception>
@@ -41,7 +41,7 @@ public sealed unsafe partial class PtTensor
 
     /// <summary>
     /// A strided, zero-copy view of any dense tensor (contiguous or not, including stride-0 broadcasts), valid until
-    /// the owning <see cref="PtFile"/> is disposed.
+    /// the owning <c>PtFile</c> is disposed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor is sparse or has no data.</exception>
     /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the element size.</exception>

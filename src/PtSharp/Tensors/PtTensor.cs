@@ -1,11 +1,11 @@
 using PtSharp.Pickle;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>
 /// A tensor as the file describes it: a strided view (dtype, shape, stride, offset) over a <see cref="PtStorage"/>,
 /// plus the flags torch saves with it. No data is copied until asked for. Data accessors are valid while the owning
-/// <see cref="PtFile"/> is open.
+/// <c>PtFile</c> is open.
 /// </summary>
 public sealed partial class PtTensor
 {

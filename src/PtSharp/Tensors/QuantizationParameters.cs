@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>How a quantized tensor maps stored integers to real values: <c>real = (q - zero_point) * scale</c>.</summary>
 public sealed class QuantizationParameters

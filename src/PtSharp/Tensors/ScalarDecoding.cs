@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>Converts one stored element of any real dtype to <see cref="double"/> (host byte order).</summary>
 internal static unsafe class ScalarDecoding

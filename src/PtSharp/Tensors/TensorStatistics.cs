@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
-namespace PtSharp;
+namespace PtSharp.Tensors;
 
 /// <summary>
 /// Summary statistics of a tensor's values, computed in float64 over the logical elements in the order torch reads
@@ -33,7 +33,7 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
     public bool IsComplex => SumImag is not null;
 
     /// <summary>Computes the statistics of a tensor.</summary>
-    /// <param name="tensor">The tensor; its <see cref="PtFile"/> must still be open.</param>
+    /// <param name="tensor">The tensor; its <c>PtFile</c> must still be open.</param>
     /// <exception cref="NotSupportedException">
     /// The tensor has no real values to summarise: a packed dtype (float4_e2m1fn_x2, bits*, quint4x2, quint2x4),
     /// a meta tensor, or a tensor whose storage carries no data. <see cref="TryCompute"/> returns
@@ -48,7 +48,7 @@ public sealed record TensorStatistics(double Sum, double SumSq, double? Min, dou
     /// when a broadcast view (stride 0) repeats its storage so often that summarising it would take unbounded time
     /// (more than 2^32 elements and more than 1024 passes over the storage).
     /// </summary>
-    /// <param name="tensor">The tensor; its <see cref="PtFile"/> must still be open.</param>
+    /// <param name="tensor">The tensor; its <c>PtFile</c> must still be open.</param>
     public static TensorStatistics? TryCompute(PtTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);

@@ -1,4 +1,5 @@
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Torch;
 

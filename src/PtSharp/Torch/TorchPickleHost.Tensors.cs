@@ -1,4 +1,6 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Torch;
 
@@ -35,7 +37,7 @@ internal sealed partial class TorchPickleHost
                 return ps;
             case "_rebuild_meta_tensor_no_storage" when a.Length >= 4:
                 {
-                    var t = TensorFactory.Create(DTypeOf(a[0], at), TensorFactory.ReadIntTuple(a[1], "size", _record, at),
+                    var t = TensorLayout.Create(DTypeOf(a[0], at), TensorFactory.ReadIntTuple(a[1], "size", _record, at),
                         TensorFactory.ReadIntTuple(a[2], "stride", _record, at), 0, null, _record, at);
                     t.Device = "meta";
                     t.RequiresGrad = a[3] is true;
@@ -86,7 +88,7 @@ internal sealed partial class TorchPickleHost
             storage.ViewDType = effective;
         }
         long offset = TensorFactory.ReadLong(offsetArg, "storage offset", _record, at);
-        var t = TensorFactory.Create(effective, TensorFactory.ReadIntTuple(sizeArg, "size", _record, at),
+        var t = TensorLayout.Create(effective, TensorFactory.ReadIntTuple(sizeArg, "size", _record, at),
             TensorFactory.ReadIntTuple(strideArg, "stride", _record, at), checked(offset + elementOffset), storage, _record, at);
         t.RequiresGrad = requiresGrad is true;
         t.Rebuild = rebuild.FullName;

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Text;
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Torch;
 
@@ -13,11 +15,11 @@ namespace PtSharp.Torch;
 internal sealed partial class TorchPickleHost : IPickleHost
 {
     private readonly IPersistentResolver _resolver;
-    private readonly PtLoadOptions _options;
+    private readonly TorchReadPolicy _options;
     private readonly string _record;
     private readonly Dictionary<(string, string), PyGlobal> _globals = new();
 
-    public TorchPickleHost(IPersistentResolver resolver, PtLoadOptions options, string record)
+    public TorchPickleHost(IPersistentResolver resolver, TorchReadPolicy options, string record)
     {
         _resolver = resolver;
         _options = options;

@@ -1,5 +1,7 @@
-using PtSharp.Pickle;
+using PtSharp.Errors;
 using PtSharp.IO;
+using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Zip;
 
 namespace PtSharp.Torch;
@@ -11,18 +13,20 @@ namespace PtSharp.Torch;
 internal sealed class ZipStorageResolver : IPersistentResolver
 {
     private readonly ZipArchiveReader _zip;
+    private readonly Func<int, string> _nameOf;
     private readonly string _recordPrefix;
     private readonly bool _bigEndian;
-    private readonly PtLoadOptions _options;
+    private readonly TorchReadPolicy _options;
     private Dictionary<string, PtStorage>? _recordless;
     private PtStorage?[]? _byRecord; // by zip member position: one storage per record
     // Storage classes are a handful of globals per file: classify each once, not once per tensor.
     private readonly Dictionary<object, (DType? DType, bool Untyped)> _storageTypes = new(ReferenceEqualityComparer.Instance);
 
-    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, PtLoadOptions options, int expectedStorages = 0)
+    public ZipStorageResolver(ZipArchiveReader zip, string recordPrefix, bool bigEndian, TorchReadPolicy options, int expectedStorages = 0)
     {
         Storages = new(expectedStorages);
         _zip = zip;
+        _nameOf = zip.NameAt;
         _recordPrefix = recordPrefix;
         _bigEndian = bigEndian;
         _options = options;
@@ -78,7 +82,7 @@ internal sealed class ZipStorageResolver : IPersistentResolver
             var payload = _zip.GetPayload(member, _options.ZipLimits);
             if (payload.Length < bytes)
                 ThrowHelper.Format(PtErrorKind.InvalidTensor, $"storage record holds {payload.Length} bytes but the pickle declares {bytes} ({numel} elements)", _zip.NameAt(member), offset);
-            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, payload.Source, payload.Start, _bigEndian) { RecordOf = (_zip, member) };
+            storage = new PtStorage(key, untyped ? null : dtype, bytes, location, null, payload.Source, payload.Start, _bigEndian) { RecordOf = (_nameOf, member) };
             (_byRecord ??= new PtStorage?[_zip.Count])[member] = storage;
         }
         else if (bytes == 0 || location == "meta")

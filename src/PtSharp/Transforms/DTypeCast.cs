@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using PtSharp.IO;
+using PtSharp.Tensors;
 
 namespace PtSharp.Transforms;
 

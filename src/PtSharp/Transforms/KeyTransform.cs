@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using PtSharp.Tensors;
 
 namespace PtSharp.Transforms;
 

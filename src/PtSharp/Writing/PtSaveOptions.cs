@@ -1,4 +1,4 @@
-namespace PtSharp;
+namespace PtSharp.Writing;
 
 /// <summary>Options for <see cref="PtWriter"/>.</summary>
 public sealed class PtSaveOptions

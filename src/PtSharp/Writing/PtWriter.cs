@@ -1,7 +1,8 @@
 using System.Text;
-using PtSharp.Writing;
+using PtSharp.Errors;
+using PtSharp.Tensors;
 
-namespace PtSharp;
+namespace PtSharp.Writing;
 
 /// <summary>
 /// Writes .pt files that <c>torch.load</c> reads (with <c>weights_only=True</c> when the contents allow it): the zip

@@ -1,3 +1,6 @@
+using PtSharp.Errors;
+using PtSharp.Tensors;
+
 namespace PtSharp.Writing;
 
 /// <summary>The storages a save writes: one record per distinct <see cref="PtStorage"/>, keyed "0", "1", ... in first-seen order.</summary>

@@ -1,4 +1,6 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Writing;
 

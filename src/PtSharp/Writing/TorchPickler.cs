@@ -1,5 +1,7 @@
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Writing;
 
@@ -163,7 +165,7 @@ internal sealed partial class TorchPickler
         }
     }
 
-    private static string KeyText(object? key) => ModuleWalker.Key(key);
+    private static string KeyText(object? key) => PyKeyText.Of(key);
 
     private void SaveDict(PyDict dict, string path, int depth)
     {

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using System.IO.Compression;
+using System.Numerics;
 using System.Text;
+using PtSharp.Errors;
 using PtSharp.IO;
 
 namespace PtSharp.Zip;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Scanning;
 using PtSharp.Tests.Support;
 

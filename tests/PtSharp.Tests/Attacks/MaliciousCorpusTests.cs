@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using PtSharp.Cli.Commands;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Scanning;
 using PtSharp.Tests.Support;
 

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Compression;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Scanning;
+using PtSharp.Tensors;
 using PtSharp.Tests.Golden;
 using PtSharp.Tests.Support;
 using Xunit.Abstractions;

@@ -1,6 +1,8 @@
 using PtSharp.Cli;
 using PtSharp.Cli.Commands;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Cli;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using PtSharp.Cli;
 using PtSharp.Cli.Commands;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Cli;
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using PtSharp.Diff;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Diff;
 

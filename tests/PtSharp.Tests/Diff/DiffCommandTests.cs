@@ -1,6 +1,8 @@
 using System.Text.Json;
 using PtSharp.Cli.Commands;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Diff;

@@ -1,7 +1,11 @@
 using System.Buffers.Binary;
 using System.Text;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+
 using P = PtSharp.Tests.Support.PickleBuilder;
 
 namespace PtSharp.Tests.Errors;

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Golden;
 

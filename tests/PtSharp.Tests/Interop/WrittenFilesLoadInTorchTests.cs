@@ -1,6 +1,9 @@
 using System.Text.Json;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Tests.Golden;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Interop;

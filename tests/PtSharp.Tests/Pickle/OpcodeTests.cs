@@ -1,6 +1,10 @@
 using System.Numerics;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+
 using P = PtSharp.Tests.Support.PickleBuilder;
 
 namespace PtSharp.Tests.Pickle;

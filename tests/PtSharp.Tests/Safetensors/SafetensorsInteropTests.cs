@@ -1,9 +1,14 @@
 using System.Text.Json;
+using PtSharp.Conversion;
 using PtSharp.Diff;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
+using PtSharp.Tensors;
 using PtSharp.Tests.Golden;
+using PtSharp.Tests.Sharding;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Safetensors;

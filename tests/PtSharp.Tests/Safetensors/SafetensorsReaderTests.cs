@@ -1,4 +1,8 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
+using PtSharp.Tensors;
+
 using static PtSharp.Tests.Safetensors.SafetensorsBytes;
 
 namespace PtSharp.Tests.Safetensors;

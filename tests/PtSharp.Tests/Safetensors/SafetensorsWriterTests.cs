@@ -1,9 +1,12 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using PtSharp.Conversion;
 using PtSharp.Diff;
+using PtSharp.Errors;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 
 namespace PtSharp.Tests.Safetensors;

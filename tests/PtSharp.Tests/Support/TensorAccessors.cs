@@ -1,3 +1,7 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
+using PtSharp.Tensors;
+
 namespace PtSharp.Tests.Support;
 
 /// <summary>

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using PtSharp.Loading;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
 using PtSharp.Transforms;
 using Xunit.Abstractions;

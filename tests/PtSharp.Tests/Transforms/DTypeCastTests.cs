@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
 
 namespace PtSharp.Tests.Transforms;

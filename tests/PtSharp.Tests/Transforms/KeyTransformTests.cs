@@ -1,3 +1,4 @@
+using PtSharp.Tensors;
 using PtSharp.Transforms;
 
 namespace PtSharp.Tests.Transforms;

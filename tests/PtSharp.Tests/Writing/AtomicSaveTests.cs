@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Writing;

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Writing;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Writing;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Writing;
 

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Writing;
 

@@ -1,4 +1,7 @@
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Writing;

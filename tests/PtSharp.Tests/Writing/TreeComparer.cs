@@ -1,5 +1,6 @@
 using System.Numerics;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Writing;
 

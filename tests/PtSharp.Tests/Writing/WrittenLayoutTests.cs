@@ -1,5 +1,8 @@
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Golden;
+using PtSharp.Writing;
 using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Writing;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using PtSharp.IO;
+using PtSharp.Tensors;
 
 namespace PtSharp.Tests.Writing;
 

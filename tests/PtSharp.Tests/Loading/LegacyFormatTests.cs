@@ -1,10 +1,14 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 using PtSharp.Tests.Support;
+
 using P = PtSharp.Tests.Support.PickleBuilder;
 
-namespace PtSharp.Tests.Container;
+namespace PtSharp.Tests.Loading;
 
 /// <summary>
 /// Hand-built files of the two pre-zip formats, following pt-format.md 4.1 (legacy stream: magic number pickle,

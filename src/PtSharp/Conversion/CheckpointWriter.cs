@@ -1,8 +1,13 @@
 using System.Globalization;
 using System.Text;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
+using PtSharp.Sharding;
+using PtSharp.Tensors;
+using PtSharp.Writing;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Conversion;
 
 /// <summary>
 /// Writes a state dict as one file or as a Hugging Face sharded checkpoint, in .pt (a <c>torch.save</c> zip of an

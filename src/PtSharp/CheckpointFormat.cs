@@ -1,6 +1,6 @@
-namespace PtSharp.Sharding;
+namespace PtSharp;
 
-/// <summary>The kinds of checkpoint <see cref="StateDictSource"/> reads and <see cref="CheckpointWriter"/> writes.</summary>
+/// <summary>The kinds of checkpoint <c>StateDictSource</c> reads and <c>CheckpointWriter</c> writes.</summary>
 public enum CheckpointFormat
 {
     /// <summary>One PyTorch file (<c>.pt</c>, <c>.pth</c>, <c>.bin</c>...), any format PtFile reads.</summary>

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Loading;
 using PtSharp.Pickle;
+using PtSharp.Tensors;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Conversion;
 
 /// <summary>
 /// Lists what a state dict leaves out of a .pt file's object tree: each value (at the highest level possible)

@@ -1,9 +1,12 @@
 using System.Buffers.Binary;
 using System.Text;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Tests.Support;
+
 using P = PtSharp.Tests.Support.PickleBuilder;
 
-namespace PtSharp.Tests.Container;
+namespace PtSharp.Tests.Zip;
 
 /// <summary>
 /// The zip reader's member index (<c>ZipArchiveReader</c>: names hashed from the central directory's bytes, members

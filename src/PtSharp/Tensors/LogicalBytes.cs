@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace PtSharp.Transforms;
+namespace PtSharp.Tensors;
 
 /// <summary>
 /// Reads a tensor's logical bytes (row-major element order, strides applied, lazy neg/conj bits resolved) in

@@ -1,7 +1,11 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
+using PtSharp.Tensors;
 using PtSharp.Transforms;
+using PtSharp.Writing;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Conversion;
 
 /// <summary>
 /// The conversion <c>pt convert</c> runs: read any checkpoint (<see cref="StateDictSource"/>), apply key surgery

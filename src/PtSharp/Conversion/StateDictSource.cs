@@ -1,7 +1,11 @@
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 using PtSharp.Safetensors;
+using PtSharp.Sharding;
+using PtSharp.Tensors;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Conversion;
 
 /// <summary>
 /// Any checkpoint PtSharp reads, as one state dict: a .pt file (any format <see cref="PtFile"/> reads; a checkpoint
@@ -115,7 +119,7 @@ public sealed class StateDictSource : IDisposable
             Metadata = st.Metadata.Where(kv => !st.Aliases.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             return;
         }
-        var file = PtSharp.PtFile.Open(path, options.PtOptions);
+        var file = Loading.PtFile.Open(path, options.PtOptions);
         _owned.Add(file);
         PtFile = file;
         Format = CheckpointFormat.Pt;
@@ -171,7 +175,7 @@ public sealed class StateDictSource : IDisposable
             else
             {
                 anyPt = true;
-                var pt = PtSharp.PtFile.Open(shardPath, options.PtOptions);
+                var pt = Loading.PtFile.Open(shardPath, options.PtOptions);
                 _owned.Add(pt);
                 shardTensors = pt.StateDict.Select(t => new NamedTensor(t.Name, t.Tensor.Detach())).ToList();
             }

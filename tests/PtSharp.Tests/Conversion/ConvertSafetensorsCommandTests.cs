@@ -1,12 +1,15 @@
 using System.Text.Json;
 using PtSharp.Cli;
 using PtSharp.Cli.Commands;
+using PtSharp.Conversion;
 using PtSharp.Diff;
+using PtSharp.Loading;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
+using PtSharp.Tests.Safetensors;
 using PtSharp.Tests.Support;
 
-namespace PtSharp.Tests.Safetensors;
+namespace PtSharp.Tests.Conversion;
 
 /// <summary><c>pt convert</c> with safetensors output, sharding, key surgery and casts: results, reports, exit codes.</summary>
 public sealed class ConvertSafetensorsCommandTests : IDisposable

@@ -1,6 +1,6 @@
-using PtSharp.Transforms;
+using PtSharp.Errors;
 
-namespace PtSharp.Sharding;
+namespace PtSharp.Tensors;
 
 /// <summary>Whether two tensors hold the same thing: dtype, shape, layout, quantization and logical bytes.</summary>
 internal static class TensorEquality

@@ -1,9 +1,12 @@
 using System.Text.Json;
+using PtSharp.Conversion;
 using PtSharp.Diff;
+using PtSharp.Errors;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
+using PtSharp.Tensors;
 
-namespace PtSharp.Tests.Safetensors;
+namespace PtSharp.Tests.Sharding;
 
 /// <summary>Sharded checkpoints: the split rule, names, index JSON, reading shards back as one state dict.</summary>
 public sealed class ShardingTests : IDisposable

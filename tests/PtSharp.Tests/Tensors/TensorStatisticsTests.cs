@@ -1,4 +1,7 @@
-namespace PtSharp.Tests.Cli;
+using PtSharp.Loading;
+using PtSharp.Tensors;
+
+namespace PtSharp.Tests.Tensors;
 
 /// <summary>
 /// <see cref="TensorStatistics"/> against the stats real torch computes (math.fsum over the logical float64 values

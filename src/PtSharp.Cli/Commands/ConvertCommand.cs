@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Conversion;
 using PtSharp.Errors;
@@ -33,6 +34,8 @@ internal static class ConvertCommand
         public string? DType { get; init; }
         public IReadOnlyList<string> DTypeInclude { get; init; } = [];
         public bool NoVerify { get; init; }
+        public bool Force { get; init; }
+        public bool DryRun { get; init; }
     }
 
     /// <summary>Creates the <c>convert</c> command.</summary>
@@ -52,9 +55,11 @@ internal static class ConvertCommand
         var dtype = new Option<string?>("--dtype") { Description = "Cast floating tensors to bf16, fp16, fp32, fp8_e4m3fn or fp8_e5m2 (round-to-nearest-even, bit-identical to torch's .to(dtype)). Integer, bool and quantized tensors are left as they are." };
         var dtypeInclude = new Option<string[]>("--dtype-include") { Description = "With --dtype, cast only keys matching this regular expression (e.g. keep norms in fp32). Repeatable. Matched against the output key names." };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
+        var force = new Option<bool>("--force", "-f") { Description = "Replace OUT when it exists (never the input itself)." };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Read and transform the input, print the files, keys, dtypes and shapes that would be written, and write nothing." };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back.")
         {
-            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, force, dryRun,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
@@ -75,6 +80,8 @@ internal static class ConvertCommand
                 DType = parse.GetValue(dtype),
                 DTypeInclude = parse.GetValue(dtypeInclude) ?? [],
                 NoVerify = parse.GetValue(noVerify),
+                Force = parse.GetValue(force),
+                DryRun = parse.GetValue(dryRun),
             }));
         return command;
     }
@@ -88,9 +95,47 @@ internal static class ConvertCommand
     /// <returns>0 ok, 1 usage error (bad option, missing --key entry, key collision), 2 unreadable input, 3 write failure (previous output files are then unchanged).</returns>
     public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, Settings settings)
     {
-        if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
-        if (Directory.Exists(outPath)) return Fail(stderr, $"error: {outPath} is a directory", ExitCodes.Usage);
+        try
+        {
+            CliPaths.RequireNonEmpty(inPath, "input path");
+            CliPaths.RequireNonEmpty(outPath, "output path");
+            if (!InputFile.IsStream(inPath) && !File.Exists(inPath) && !Directory.Exists(inPath))
+                return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
+            CheckOutput(inPath, outPath, settings);
+            using var input = InputFile.Open(inPath);
+            return Convert(stdout, stderr, input, outPath, settings);
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
+        }
+    }
 
+    /// <summary>
+    /// The output rules: OUT is never the input (nor a folder), its folder must exist, and an existing OUT is
+    /// replaced only with <c>--force</c>.
+    /// </summary>
+    private static void CheckOutput(string inPath, string outPath, Settings settings)
+    {
+        if (Directory.Exists(outPath)) throw new CliException($"{outPath} is a directory");
+        if (SameFile(inPath, outPath))
+            throw new CliException($"{outPath} is the input file: pt convert never overwrites its input; choose another output name");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(outPath)) ?? ".";
+        if (!Directory.Exists(folder)) throw new CliException($"cannot write {outPath}: folder {folder} does not exist", ExitCodes.WriteFailed);
+        if (File.Exists(outPath) && !settings.Force && !settings.DryRun)
+            throw new CliException($"{outPath} exists: pass --force to replace it");
+    }
+
+    private static bool SameFile(string a, string b)
+    {
+        if (!File.Exists(a) || !File.Exists(b)) return false;
+        static string Real(string p) => new FileInfo(p).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(p);
+        return string.Equals(Real(a), Real(b), StringComparison.Ordinal);
+    }
+
+    private static int Convert(TextWriter stdout, TextWriter stderr, InputFile input, string outPath, Settings settings)
+    {
+        string inPath = input.Path;
         ConvertOptions options;
         try
         {
@@ -103,12 +148,19 @@ internal static class ConvertCommand
 
         bool writing = false;
         options.OnWriteStart = _ => writing = true;
+        options.DryRun = settings.DryRun;
         long inputSize = InputSize(inPath);
-        bool showProgress = !settings.Quiet && inputSize > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        bool showProgress = !settings.Quiet && !settings.DryRun && inputSize > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        using var interruption = Interruption.Listen();
+        options.Cancellation = interruption.Token;
         ConvertReport report;
         try
         {
             report = showProgress ? ConvertWithProgress(inPath, outPath, options, inputSize, () => writing = true) : CheckpointConverter.Convert(inPath, outPath, options);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail(stderr, $"interrupted: nothing was written ({(File.Exists(outPath) ? outPath + " is unchanged" : "no " + outPath)})", ExitCodes.Interrupted);
         }
         catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
         catch (KeyNotFoundException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Usage); }
@@ -118,11 +170,17 @@ internal static class ConvertCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return writing
-                ? Fail(stderr, $"error: cannot write {outPath}: {e.Message}", ExitCodes.WriteFailed)
-                : Fail(stderr, $"error: cannot read {inPath}: {e.Message}", ExitCodes.Unreadable);
+                ? Fail(stderr, $"error: cannot write {outPath}: {CliException.Reason(e)}", ExitCodes.WriteFailed)
+                : Fail(stderr, $"error: cannot read {input.DisplayName}: {CliException.Reason(e)}", ExitCodes.Unreadable);
         }
         catch (Exception e) { return Fail(stderr, $"internal error: {e.GetType().FullName}: {e.Message}", writing ? ExitCodes.WriteFailed : ExitCodes.Unreadable); }
 
+        if (settings.DryRun)
+        {
+            stdout.Write(ConvertPlan.Render(report));
+            stdout.Flush();
+            return ExitCodes.Ok;
+        }
         Summarize(stderr, report, settings.Quiet);
         return ExitCodes.Ok;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Errors;
 using PtSharp.Loading;
@@ -16,9 +17,10 @@ internal static class InspectCommand
         var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max and NaN/inf counts of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
         var strict = new Option<bool>("--strict") { Description = "Refuse any global outside torch's weights-only allowlist, like torch.load(weights_only=True)." };
+        var output = OutputFile.CreateOption("the report (tables or --json)");
         var command = new Command("inspect", "Show a file's format, kind, parameter count and tensors (name, dtype, shape, storage, flags).")
         {
-            file, json, stats, code, strict,
+            file, json, stats, code, strict, output,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
@@ -27,7 +29,8 @@ internal static class InspectCommand
             parse.GetValue(json),
             parse.GetValue(stats),
             parse.GetValue(code),
-            parse.GetValue(strict)));
+            parse.GetValue(strict),
+            parse.GetValue(output)));
         return command;
     }
 
@@ -37,23 +40,30 @@ internal static class InspectCommand
     /// file cannot be read; <paramref name="stderr"/> then gets one line and the result is <see cref="ExitCodes.Unreadable"/>.
     /// </summary>
     /// <returns>An exit code from <see cref="ExitCodes"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict)
+    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, string? outputPath = null)
     {
         bool writing = false;
         try
         {
+            CliPaths.RequireNonEmpty(path, "input path");
             if (Directory.Exists(path)) return Fail(stderr, $"error: {path} is a directory, not a file");
-            if (!File.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
-            using var file = PtFile.Open(path, new PtLoadOptions { Strict = strict });
+            if (path != "-" && !File.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
+            using var input = InputFile.Open(path);
+            using var file = PtFile.Open(input.Path, new PtLoadOptions { Strict = strict });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is
             // written, so a failure part-way leaves stdout empty.
-            var report = InspectReport.Build(path, file, stats, code);
+            var report = InspectReport.Build(input.DisplayName, file, stats, code);
             writing = true;
-            if (json) stdout.Write(InspectJson.Render(report) + Environment.NewLine);
-            else if (IsTerminal(stdout)) InspectTable.Write(stdout, report, terminal: true);
-            else stdout.Write(InspectTable.Render(report));
+            if (json) OutputFile.Write(outputPath, stdout, InspectJson.Render(report) + Environment.NewLine);
+            else if (!OutputFile.IsStdout(outputPath)) OutputFile.Write(outputPath, stdout, InspectTable.Render(report));
+            else if (IsTerminal(stdout)) InspectTable.Write(stdout, report, terminal: true, TerminalWidth.For(stdout));
+            else stdout.Write(InspectTable.Render(report, TerminalWidth.For(stdout)));
             stdout.Flush();
             return ExitCodes.Ok;
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
         }
         catch (PtFormatException e)
         {
@@ -71,10 +81,10 @@ internal static class InspectCommand
 
     private static bool IsTerminal(TextWriter stdout) => ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
 
-    private static int Fail(TextWriter stderr, string message)
+    private static int Fail(TextWriter stderr, string message, int code = ExitCodes.Unreadable)
     {
         stderr.WriteLine(Display.OneLine(message));
         stderr.Flush();
-        return ExitCodes.Unreadable;
+        return code;
     }
 }

@@ -3,11 +3,17 @@ using Spectre.Console;
 
 namespace PtSharp.Cli.Output;
 
-/// <summary>The human-readable form of <c>pt scan</c>: a verdict line and a findings table per file, then a summary.</summary>
+/// <summary>
+/// The human-readable form of <c>pt scan</c>: a verdict line per file, then for files with warnings or dangerous
+/// findings a table with one row per finding kind (its count, the globals involved, where it first occurs), or with
+/// <c>verbose</c> one row per finding; then a summary line. Clean files are one line each unless <c>verbose</c>.
+/// </summary>
 internal static class ScanTable
 {
-    /// <summary>Renders every report (no colors, no width limit).</summary>
-    public static string Render(IReadOnlyList<ScanReport> reports, bool strict)
+    private const int GlobalsShown = 4;
+
+    /// <summary>Renders every report (no colors) to fit <paramref name="width"/> columns.</summary>
+    public static string Render(IReadOnlyList<ScanReport> reports, bool strict, bool verbose = false, int width = TerminalWidth.Unlimited)
     {
         var sw = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -17,30 +23,74 @@ internal static class ScanTable
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        console.Profile.Width = 4096;
+        console.Profile.Width = width;
         foreach (var r in reports)
         {
-            console.Write(new Text($"{Display.Safe(r.Path)}: {Verdict(r, strict)} ({ScanNames.Container(r.Container)}, {r.PickleCount} pickle(s){(r.IsMalformed ? ", malformed" : "")})"));
+            bool quietClean = !verbose && r.Error is null && r.Findings.All(f => f.Severity == ScanSeverity.Info);
+            console.Write(new Text(VerdictLine(r, strict, quietClean)));
             console.WriteLine();
-            if (r.Findings.Count > 0)
-            {
-                var table = new Table().Border(TableBorder.Simple);
-                table.AddColumns("Severity", "Kind", "Global", "Record", "Offset", "Message");
-                foreach (var f in r.Findings)
-                    table.AddRow(
-                        new Text(ScanNames.Severity(f.Severity)), new Text(ScanNames.Kind(f.Kind)), new Text(Display.Safe(f.Global ?? "")),
-                        new Text(Display.Safe(f.Record ?? "")), new Text(f.Offset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
-                        new Text(Display.Safe(f.Message)));
-                console.Write(table);
-            }
+            if (quietClean) continue;
+            if (r.Findings.Count > 0) console.Write(verbose ? EveryFinding(r) : FindingsByKind(r));
             console.WriteLine();
         }
         int dangerous = reports.Count(r => r.IsDangerous);
         int warned = reports.Count(r => !r.IsDangerous && r.Findings.Any(f => f.Severity == ScanSeverity.Warning));
         int errors = reports.Count(r => r.Error is not null);
+        if (!verbose && reports.Count > 0 && reports[^1].Findings.All(f => f.Severity == ScanSeverity.Info)) console.WriteLine();
         console.Write(new Text($"{reports.Count} file(s) scanned: {dangerous} dangerous, {warned} with warnings{(strict ? " (failing: --strict)" : "")}, {errors} unreadable"));
         console.WriteLine();
         return string.Join('\n', sw.ToString().ReplaceLineEndings("\n").Split('\n').Select(l => l.TrimEnd())).TrimEnd('\n') + Environment.NewLine;
+    }
+
+    private static string VerdictLine(ScanReport r, bool strict, bool oneLine)
+    {
+        string line = $"{Display.Safe(r.Path)}: {Verdict(r, strict)} ({ScanNames.Container(r.Container)}, {r.PickleCount} pickle(s){(r.IsMalformed ? ", malformed" : "")})";
+        // A clean file's notes (not a PyTorch file, trailing bytes...) fit on its line.
+        if (oneLine && r.Findings.Count > 0)
+            line += " note: " + Display.Safe(r.Findings[0].Message) + (r.Findings.Count > 1 ? $" (+{r.Findings.Count - 1} more, --verbose)" : "");
+        return line;
+    }
+
+    private static Table FindingsByKind(ScanReport r)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        table.AddColumn(new TableColumn("Severity").NoWrap());
+        table.AddColumn(new TableColumn("Kind").NoWrap());
+        table.AddColumn(new TableColumn("Count").RightAligned().NoWrap());
+        table.AddColumn("Globals");
+        table.AddColumn("First at");
+        table.AddColumn("Message (first)");
+        var groups = r.Findings
+            .GroupBy(f => (f.Severity, f.Kind))
+            .OrderByDescending(g => g.Key.Severity).ThenBy(g => g.Key.Kind);
+        foreach (var g in groups)
+        {
+            var first = g.First();
+            var globals = g.Select(f => f.Global).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            string shown = string.Join(", ", globals.Take(GlobalsShown)) + (globals.Count > GlobalsShown ? $", +{globals.Count - GlobalsShown} more" : "");
+            string at = (first.Record ?? "") + (first.Offset is long o ? "@" + o.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+            table.AddRow(
+                new Text(ScanNames.Severity(g.Key.Severity)), new Text(ScanNames.Kind(g.Key.Kind)),
+                new Text(g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Text(Display.Safe(shown)), new Text(Display.Safe(at)), new Text(Display.Safe(first.Message)));
+        }
+        return table;
+    }
+
+    private static Table EveryFinding(ScanReport r)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        table.AddColumn(new TableColumn("Severity").NoWrap());
+        table.AddColumn(new TableColumn("Kind").NoWrap());
+        table.AddColumns("Global", "Record");
+        table.AddColumn(new TableColumn("Offset").RightAligned().NoWrap());
+        table.AddColumn("Message");
+        foreach (var f in r.Findings)
+            table.AddRow(
+                new Text(ScanNames.Severity(f.Severity)), new Text(ScanNames.Kind(f.Kind)), new Text(Display.Safe(f.Global ?? "")),
+                new Text(Display.Safe(f.Record ?? "")), new Text(f.Offset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+                new Text(Display.Safe(f.Message)));
+        return table;
     }
 
     private static string Verdict(ScanReport r, bool strict) =>

@@ -99,7 +99,7 @@ internal static class ConvertCommand
         {
             CliPaths.RequireNonEmpty(inPath, "input path");
             CliPaths.RequireNonEmpty(outPath, "output path");
-            if (!InputFile.IsStream(inPath) && !File.Exists(inPath) && !Directory.Exists(inPath))
+            if (inPath != "-" && !File.Exists(inPath) && !Directory.Exists(inPath))
                 return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
             CheckOutput(inPath, outPath, settings);
             using var input = InputFile.Open(inPath);

@@ -27,32 +27,36 @@ internal sealed class InputFile : IDisposable
     public static long Limit =>
         long.TryParse(Environment.GetEnvironmentVariable("PT_STDIN_LIMIT"), out long v) && v > 0 ? v : DefaultLimit;
 
-    /// <summary>True when <paramref name="path"/> names stdin, a pipe or a FIFO rather than a file on disk.</summary>
-    public static bool IsStream(string path)
-    {
-        if (path == "-") return true;
-        if (!File.Exists(path)) return false;
-        try
-        {
-            using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
-            return !s.CanSeek;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Resolves <paramref name="path"/>; throws <see cref="CliException"/> for an empty path or an over-long stream.</summary>
+    /// <summary>
+    /// Resolves <paramref name="path"/>; throws <see cref="CliException"/> for an empty path or an over-long stream.
+    /// The path is opened once: a FIFO cannot be probed and then read again.
+    /// </summary>
     public static InputFile Open(string path)
     {
         CliPaths.RequireNonEmpty(path, "input path");
-        if (!IsStream(path)) return new InputFile(path, path, temporary: false);
+        if (path != "-" && (Directory.Exists(path) || !File.Exists(path))) return new InputFile(path, path, temporary: false);
         string name = path == "-" ? "stdin" : path;
+        Stream source;
+        try
+        {
+            source = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot read {name}: {CliException.Reason(e)}", ExitCodes.Unreadable);
+        }
+        using (source)
+        {
+            if (source.CanSeek && path != "-") return new InputFile(path, path, temporary: false);
+            return Copy(source, name);
+        }
+    }
+
+    private static InputFile Copy(Stream source, string name)
+    {
         string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"pt-stdin-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var source = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read))
             using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
                 var buffer = new byte[1 << 20];

@@ -62,7 +62,7 @@ internal static class DiffCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string pathA, string pathB, double atol, double rtol, bool json, string? keyA = null, string? keyB = null)
     {
         if (!(atol >= 0) || !(rtol >= 0)) return Fail(stderr, "error: --atol and --rtol must be non-negative numbers");
-        StateDictSource? a = null, b = null;
+        Checkpoint? a = null, b = null;
         try
         {
             a = Open(pathA, keyA, stderr, out int codeA);
@@ -72,7 +72,7 @@ internal static class DiffCommand
             DiffReport report;
             try
             {
-                report = CheckpointDiff.Compare(a.Tensors, b.Tensors, new DiffOptions { Atol = atol, Rtol = rtol });
+                report = CheckpointDiff.Compare(a.StateDict, b.StateDict, new DiffOptions { Atol = atol, Rtol = rtol });
             }
             catch (Exception e) when (e is PtFormatException or InvalidOperationException or NotSupportedException)
             {
@@ -89,13 +89,13 @@ internal static class DiffCommand
         }
     }
 
-    private static StateDictSource? Open(string path, string? key, TextWriter stderr, out int code)
+    private static Checkpoint? Open(string path, string? key, TextWriter stderr, out int code)
     {
         code = Trouble;
         if (!File.Exists(path) && !Directory.Exists(path)) { Fail(stderr, $"error: no such file: {path}"); return null; }
         try
         {
-            return StateDictSource.Open(path, new StateDictSourceOptions { Key = key });
+            return Checkpoint.Open(path, new CheckpointOptions { StateDictKey = key });
         }
         catch (PtFormatException e) { Fail(stderr, $"error: {path}: {e.Message}"); }
         catch (KeyNotFoundException e) { Fail(stderr, "error: " + e.Message); }
@@ -109,11 +109,11 @@ internal static class DiffCommand
     private static string Num(double v) =>
         double.IsPositiveInfinity(v) ? "inf" : double.IsNaN(v) ? "nan" : v.ToString("G6", Inv);
 
-    internal static string RenderText(string pathA, StateDictSource a, string pathB, StateDictSource b, DiffReport r)
+    internal static string RenderText(string pathA, Checkpoint a, string pathB, Checkpoint b, DiffReport r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(Display.Safe($"A: {pathA} ({a.Format.Name()}, {a.Tensors.Count} tensors)"));
-        sb.AppendLine(Display.Safe($"B: {pathB} ({b.Format.Name()}, {b.Tensors.Count} tensors)"));
+        sb.AppendLine(Display.Safe($"A: {pathA} ({a.Format.Name()}, {a.StateDict.Count} tensors)"));
+        sb.AppendLine(Display.Safe($"B: {pathB} ({b.Format.Name()}, {b.StateDict.Count} tensors)"));
         sb.AppendLine(string.Create(Inv, $"tolerance: |a-b| <= {r.Options.Atol:G6} + {r.Options.Rtol:G6}*|b|"));
         if (r.OnlyInA.Count > 0)
         {
@@ -150,7 +150,7 @@ internal static class DiffCommand
         return sb.ToString();
     }
 
-    internal static string RenderJson(string pathA, StateDictSource a, string pathB, StateDictSource b, DiffReport r)
+    internal static string RenderJson(string pathA, Checkpoint a, string pathB, Checkpoint b, DiffReport r)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -199,12 +199,12 @@ internal static class DiffCommand
         return Encoding.UTF8.GetString(stream.ToArray()) + Environment.NewLine;
     }
 
-    private static void Side(Utf8JsonWriter w, string name, string path, StateDictSource s)
+    private static void Side(Utf8JsonWriter w, string name, string path, Checkpoint s)
     {
         w.WriteStartObject(name);
         w.WriteString("path", path);
         w.WriteString("format", s.Format.Name());
-        w.WriteNumber("tensors", s.Tensors.Count);
+        w.WriteNumber("tensors", s.StateDict.Count);
         w.WriteEndObject();
     }
 

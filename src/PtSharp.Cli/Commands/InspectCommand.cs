@@ -12,7 +12,10 @@ internal static class InspectCommand
     /// <summary>Creates the <c>inspect</c> command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "The .pt, .pth or .bin file to read." };
+        var file = new Argument<string>("FILE")
+        {
+            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, or a folder holding one.",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
         var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max and NaN/inf counts of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
@@ -46,10 +49,9 @@ internal static class InspectCommand
         try
         {
             CliPaths.RequireNonEmpty(path, "input path");
-            if (Directory.Exists(path)) return Fail(stderr, $"error: {path} is a directory, not a file");
-            if (path != "-" && !File.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
+            if (path != "-" && !File.Exists(path) && !Directory.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
             using var input = InputFile.Open(path);
-            using var file = PtFile.Open(input.Path, new PtLoadOptions { Strict = strict });
+            using var file = Checkpoint.Open(input.Path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is
             // written, so a failure part-way leaves stdout empty.
             var report = InspectReport.Build(input.DisplayName, file, stats, code);

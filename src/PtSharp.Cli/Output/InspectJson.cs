@@ -36,20 +36,39 @@ internal static class InspectJson
     private static void Write(Utf8JsonWriter w, InspectReport report)
     {
         var file = report.File;
-        var (elements, bytes) = file.ParameterCount;
+        var checkpoint = report.Checkpoint;
+        var counts = report.Counts;
         w.WriteStartObject();
         w.WriteString("path", report.Path);
-        w.WriteString("format", file.Format.Name());
-        w.WriteString("archive_name", file.ArchiveName);
-        w.WriteString("format_version", file.FormatVersion);
-        w.WriteString("byteorder", file.ByteOrder);
-        w.WriteNumber("pickle_protocol", file.PickleProtocol);
-        w.WriteString("kind", file.Kind.Name());
-        w.WriteStartArray("globals");
-        foreach (var g in file.Globals) w.WriteStringValue(g);
+        w.WriteString("format", file?.Format.Name() ?? checkpoint.Format.Name());
+        w.WriteString("checkpoint_format", checkpoint.Format.Name());
+        w.WriteStartArray("files");
+        foreach (var f in checkpoint.Files) w.WriteStringValue(f);
         w.WriteEndArray();
-        w.WriteNumber("parameter_count", elements);
-        w.WriteNumber("parameter_bytes", bytes);
+        w.WriteString("archive_name", file?.ArchiveName);
+        w.WriteString("format_version", file?.FormatVersion);
+        w.WriteString("byteorder", file?.ByteOrder ?? "little");
+        if (file is null) w.WriteNull("pickle_protocol");
+        else w.WriteNumber("pickle_protocol", file.PickleProtocol);
+        w.WriteString("kind", checkpoint.Kind.Name());
+        w.WriteStartArray("globals");
+        foreach (var g in file?.Globals ?? []) w.WriteStringValue(g);
+        w.WriteEndArray();
+        w.WriteNumber("parameter_count", counts.Parameters);
+        w.WriteNumber("parameter_bytes", counts.ParameterBytes);
+        w.WriteNumber("parameter_tensors", counts.ParameterTensors);
+        w.WriteNumber("tied_names", counts.TiedNames);
+        w.WriteNumber("buffer_count", counts.Buffers);
+        w.WriteNumber("buffer_tensors", counts.BufferTensors);
+        w.WriteNumber("other_tensor_elements", counts.Other);
+        w.WriteNumber("other_tensors", counts.OtherTensors);
+        w.WriteNumber("state_dict_tensors", checkpoint.StateDict.Count);
+        if (checkpoint.Metadata.Count > 0)
+        {
+            w.WriteStartObject("metadata");
+            foreach (var (k, v) in checkpoint.Metadata) w.WriteString(k, v);
+            w.WriteEndObject();
+        }
         w.WriteStartArray("tensors");
         for (int i = 0; i < report.Tensors.Count; i++)
             WriteTensor(w, report.Tensors[i], report.Stats, i);

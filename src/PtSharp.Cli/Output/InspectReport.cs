@@ -8,18 +8,24 @@ internal sealed record CodeRecord(string Name, long Size);
 
 /// <summary>Everything <c>pt inspect</c> prints, gathered once and rendered as JSON or tables.</summary>
 /// <param name="Path">The path as the user gave it.</param>
-/// <param name="File">The open file.</param>
-/// <param name="Stats">Statistics aligned with <see cref="PtFile.Tensors"/> (null entries for tensors without values), or null without <c>--stats</c>.</param>
+/// <param name="Checkpoint">The open checkpoint.</param>
+/// <param name="Stats">Statistics aligned with <see cref="Checkpoint.Tensors"/> (null entries for tensors without values), or null without <c>--stats</c>.</param>
 /// <param name="Code">The <c>code/</c> records, or null without <c>--code</c>.</param>
-internal sealed record InspectReport(string Path, PtFile File, IReadOnlyList<TensorStatistics?>? Stats, IReadOnlyList<CodeRecord>? Code)
+/// <param name="Counts">Parameters, buffers and other tensors.</param>
+internal sealed record InspectReport(
+    string Path, Checkpoint Checkpoint, IReadOnlyList<TensorStatistics?>? Stats, IReadOnlyList<CodeRecord>? Code,
+    ParameterCount Counts)
 {
     /// <summary>The tensors listed, in file order.</summary>
-    public IReadOnlyList<NamedTensor> Tensors => File.Tensors;
+    public IReadOnlyList<NamedTensor> Tensors => Checkpoint.Tensors;
+
+    /// <summary>The .pt file, when the checkpoint is one.</summary>
+    public PtFile? File => Checkpoint.PtFile;
 
     /// <summary>Gathers the report; reads all tensor data when <paramref name="stats"/> is set.</summary>
-    public static InspectReport Build(string path, PtFile file, bool stats, bool code)
+    public static InspectReport Build(string path, Checkpoint file, bool stats, bool code)
     {
-        _ = file.Tensors; // walk the object tree now, so rendering cannot fail part-way
+        var counts = file.ParameterCount; // walk the object tree now, so rendering cannot fail part-way
         IReadOnlyList<TensorStatistics?>? s = null;
         if (stats)
         {
@@ -33,7 +39,8 @@ internal sealed record InspectReport(string Path, PtFile File, IReadOnlyList<Ten
             }
             s = list;
         }
-        return new InspectReport(path, file, s, code ? CodeRecords(file) : null);
+        var codes = !code ? null : file.PtFile is { } pt ? CodeRecords(pt) : [];
+        return new InspectReport(path, file, s, codes, counts);
     }
 
     private static List<CodeRecord> CodeRecords(PtFile file)

@@ -69,7 +69,8 @@ internal static class InspectTable
             console.WriteLine();
             console.Write(Tensors(report));
         }
-        if (report.File.Kind == PtKind.Checkpoint && report.File.Root is PyDict root && OtherEntries(report, root) is { } other)
+        if (report.Checkpoint.Kind == PtKind.Checkpoint && report.Checkpoint.Root is PyDict root
+            && OtherEntries(report, root) is { } other)
         {
             console.WriteLine();
             console.Write(new Text("Other entries", KeyStyle));
@@ -88,23 +89,39 @@ internal static class InspectTable
     private static Grid Summary(InspectReport report)
     {
         var f = report.File;
-        var (elements, bytes) = f.ParameterCount;
+        var c = report.Counts;
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(3)).AddColumn();
         void Row(string key, string value) => grid.AddRow(new Text(key, KeyStyle), new Text(value));
         Row("File", Display.Safe(report.Path));
-        Row("Format", f.Format.Name());
-        Row("Archive name", f.ArchiveName is null ? "-" : Display.Safe(f.ArchiveName));
-        Row("Format version", f.FormatVersion is null ? "-" : Display.Safe(f.FormatVersion));
-        Row("Byte order", f.ByteOrder);
-        Row("Pickle protocol", f.PickleProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Row("Kind", f.Kind.Name());
+        if (f is null)
+        {
+            Row("Format", report.Checkpoint.Format.Name());
+            if (report.Checkpoint.Files.Count > 1) Row("Files", Display.Count(report.Checkpoint.Files.Count));
+        }
+        else
+        {
+            Row("Format", f.Format.Name());
+            Row("Archive name", f.ArchiveName is null ? "-" : Display.Safe(f.ArchiveName));
+            Row("Format version", f.FormatVersion is null ? "-" : Display.Safe(f.FormatVersion));
+            Row("Byte order", f.ByteOrder);
+            Row("Pickle protocol", f.PickleProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        Row("Kind", report.Checkpoint.Kind.Name());
         Row("Tensors", Display.Count(report.Tensors.Count));
+        long bytes = c.ParameterBytes;
         Row("Parameters", bytes < 1024
-            ? $"{Display.Count(elements)} ({Display.Count(bytes)} bytes)"
-            : $"{Display.Count(elements)} ({Display.Bytes(bytes)}, {Display.Count(bytes)} bytes)");
-        Row("Globals", f.Globals.Count <= 6
-            ? (f.Globals.Count == 0 ? "-" : Display.Safe(string.Join(", ", f.Globals)))
-            : $"{f.Globals.Count} (--json lists them)");
+            ? $"{Display.Count(c.Parameters)} ({Display.Count(bytes)} bytes)"
+            : $"{Display.Count(c.Parameters)} ({Display.Bytes(bytes)}, {Display.Count(bytes)} bytes)");
+        if (c.TiedNames > 0) Row("Tied names", Display.Count(c.TiedNames));
+        if (c.BufferTensors > 0) Row("Buffers", $"{Display.Count(c.Buffers)} in {Tensors(c.BufferTensors)}");
+        if (c.OtherTensors > 0) Row("Other tensors", $"{Display.Count(c.Other)} in {Tensors(c.OtherTensors)} (outside the state dict)");
+        if (f is not null)
+        {
+            Row("Globals", f.Globals.Count <= 6
+                ? (f.Globals.Count == 0 ? "-" : Display.Safe(string.Join(", ", f.Globals)))
+                : $"{f.Globals.Count} (--json lists them)");
+        }
+        foreach (var (key, value) in report.Checkpoint.Metadata) Row("Metadata " + Display.Safe(key), Display.Safe(value));
         return grid;
     }
 
@@ -181,6 +198,8 @@ internal static class InspectTable
         }
         return table;
     }
+
+    private static string Tensors(int n) => $"{Display.Count(n)} tensor{(n == 1 ? "" : "s")}";
 
     private static string Flags(PtTensor t)
     {

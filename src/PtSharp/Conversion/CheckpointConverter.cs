@@ -8,7 +8,7 @@ using PtSharp.Writing;
 namespace PtSharp.Conversion;
 
 /// <summary>
-/// The conversion <c>pt convert</c> runs: read any checkpoint (<see cref="StateDictSource"/>), apply key surgery
+/// The conversion <c>pt convert</c> runs: read any checkpoint (<see cref="Checkpoint"/>), apply key surgery
 /// (<see cref="KeyTransform"/>) and dtype casts (<see cref="DTypeCast"/>), and write .pt or safetensors, whole or
 /// sharded (<see cref="CheckpointWriter"/>), verifying the output by reading it back.
 /// </summary>
@@ -32,7 +32,7 @@ public static class CheckpointConverter
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
         var outFormat = options.OutputFormat ?? CheckpointFormatNames.ForOutputPath(output);
-        using var source = StateDictSource.Open(input, new StateDictSourceOptions { Key = options.Key, PtOptions = options.PtOptions });
+        using var source = Checkpoint.Open(input, new CheckpointOptions { StateDictKey = options.Key, PtOptions = options.PtOptions });
         var report = new ConvertReport { InputFormat = source.Format, OutputFormat = outFormat };
         report.Notes.AddRange(source.Notes);
 
@@ -45,7 +45,7 @@ public static class CheckpointConverter
             return report;
         }
 
-        IReadOnlyList<NamedTensor> tensors = source.Tensors;
+        IReadOnlyList<NamedTensor> tensors = source.StateDict;
         if (!options.Keys.IsEmpty)
         {
             var keys = KeyTransform.Apply(tensors, options.Keys);
@@ -94,7 +94,7 @@ public static class CheckpointConverter
         return report;
     }
 
-    private static void WriteWholeObject(StateDictSource source, string output, ConvertOptions options, ConvertReport report)
+    private static void WriteWholeObject(Checkpoint source, string output, ConvertOptions options, ConvertReport report)
     {
         var file = source.PtFile!;
         object? value = file.Root;

@@ -73,8 +73,8 @@ public static class CheckpointWriter
         WriteTextAtomically(indexFile, index.ToJson(), options.FlushToDisk);
         if (options.Verify)
         {
-            using var back = StateDictSource.Open(indexFile);
-            var names = new HashSet<string>(back.Tensors.Select(t => t.Name), StringComparer.Ordinal);
+            using var back = Checkpoint.Open(indexFile);
+            var names = new HashSet<string>(back.StateDict.Select(t => t.Name), StringComparer.Ordinal);
             var missing = tensors.FirstOrDefault(t => !names.Contains(t.Name));
             if (missing is not null || names.Count != tensors.Count)
                 throw new PtWriteException($"verification failed: the sharded checkpoint reads back with {names.Count} tensors, {tensors.Count} were written" +

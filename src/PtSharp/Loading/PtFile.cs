@@ -17,7 +17,7 @@ public sealed partial class PtFile : IDisposable
     private readonly IByteSource _source;
     private ZipArchiveReader? _zip;
     private IReadOnlyList<NamedTensor>? _tensors;
-    private IReadOnlyList<NamedTensor>? _stateDict;
+    private StateDict? _stateDict;
 
     private PtFile(IByteSource source, string? path, PtLoadOptions options)
     {
@@ -114,10 +114,10 @@ public sealed partial class PtFile : IDisposable
     /// for a checkpoint, the model state dict under a well-known key (<c>state_dict</c>, <c>model_state_dict</c>,
     /// <c>model</c>, ...) or, when there is none, all tensors; for anything else all tensors.
     /// </summary>
-    public IReadOnlyList<NamedTensor> StateDict => _stateDict ??= TensorNaming.StateDict(this);
+    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this));
 
     /// <summary>The state-dict view (as <see cref="StateDict"/> defines it) of a value inside this file, e.g. a checkpoint's <c>model</c> entry.</summary>
-    public IReadOnlyList<NamedTensor> StateDictOf(object? value) => TensorNaming.StateDictOf(this, value);
+    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value));
 
     /// <summary>
     /// Finds a value by a dotted path of dict keys, list/tuple indices and object attributes, e.g.
@@ -143,16 +143,13 @@ public sealed partial class PtFile : IDisposable
         return true;
     }
 
-    /// <summary>Total number of tensor elements and bytes in <see cref="Tensors"/>, counting shared storages once per tensor.</summary>
-    public (long Elements, long Bytes) ParameterCount
-    {
-        get
-        {
-            long n = 0, b = 0;
-            foreach (var t in Tensors) { n += t.Tensor.ElementCount; b += t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount; }
-            return (n, b);
-        }
-    }
+    /// <summary>
+    /// The model's unique parameters (a tied weight once) in <see cref="StateDict"/>, its buffers, and the other
+    /// tensors of <see cref="Tensors"/> (optimizer state...), counted separately (see <see cref="ParameterCount.Of"/>).
+    /// </summary>
+    public ParameterCount ParameterCount => _count ??= ParameterCount.Of(StateDict, Tensors);
+
+    private ParameterCount? _count;
 
     /// <summary>Unmaps the file.</summary>
     public void Dispose() => _source.Dispose();

@@ -20,7 +20,7 @@ public sealed class SafetensorsFile : IDisposable
     private readonly IByteSource _source;
     private readonly Dictionary<string, SafetensorsEntry> _byName;
     private IReadOnlyList<NamedTensor>? _tensors;
-    private IReadOnlyList<NamedTensor>? _stateDict;
+    private StateDict? _stateDict;
 
     private SafetensorsFile(IByteSource source, string? path, SafetensorsHeader header)
     {
@@ -119,7 +119,7 @@ public sealed class SafetensorsFile : IDisposable
     /// <see cref="Tensors"/> followed by the <see cref="Aliases"/>, each re-tied to the tensor it names (the same
     /// <see cref="PtTensor"/>, so a .pt written from this state dict shares one storage between them again).
     /// </summary>
-    public IReadOnlyList<NamedTensor> StateDict => _stateDict ??= BuildStateDict();
+    public StateDict StateDict => _stateDict ??= new(BuildStateDict());
 
     /// <summary>Finds a tensor by name (not aliases).</summary>
     public bool TryGetTensor(string name, out PtTensor tensor)

@@ -319,9 +319,11 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
-    public void Directory_is_exit_2()
+    public void Directory_without_a_checkpoint_is_exit_2()
     {
-        var r = Inspect(Path.GetTempPath());
+        var empty = Directory.CreateTempSubdirectory("ptsharp-empty-");
+        var r = Inspect(empty.FullName);
+        empty.Delete();
         Assert.Equal(ExitCodes.Unreadable, r.ExitCode);
         Assert.Equal("", r.Stdout);
         Assert.Contains("directory", AssertSingleErrorLine(r.Stderr), StringComparison.Ordinal);
@@ -334,5 +336,91 @@ public sealed class InspectCommandTests
         Assert.Equal(ExitCodes.Unreadable, r.ExitCode);
         Assert.Equal("", r.Stdout);
         AssertSingleErrorLine(r.Stderr);
+    }
+
+    // ---- every input kind Checkpoint.Open reads -------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("torch-1.13/mlp_state_dict.pt", "zip", "state_dict", 4)]
+    [InlineData("torch-1.13/legacy_state_dict.pt", "legacy", "state_dict", -1)]
+    [InlineData("handbuilt/legacy_tar.pt", "legacy-tar", "state_dict", -1)]
+    [InlineData("torch-1.13/torchscript_scripted.pt", "torchscript", "torchscript", -1)]
+    [InlineData("torch-2.6/checkpoint_adam.pt", "zip", "checkpoint", 20)]
+    public void Inspect_reads_every_pt_kind(string fixture, string format, string kind, int tensors)
+    {
+        string path = Path.Combine(Support.RepoPaths.Fixtures, fixture);
+        var root = InspectJson(path);
+        Assert.Equal(format, root.GetProperty("format").GetString());
+        Assert.Equal("pt", root.GetProperty("checkpoint_format").GetString());
+        Assert.Equal(kind, root.GetProperty("kind").GetString());
+        Assert.Equal([path], root.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        int listed = root.GetProperty("tensors").GetArrayLength();
+        Assert.True(tensors < 0 ? listed > 0 : listed == tensors, $"{listed} tensors");
+        var table = Inspect(path);
+        Assert.Equal(ExitCodes.Ok, table.ExitCode);
+        Assert.Contains($"Format            {format}", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_reads_safetensors_a_sharded_index_and_a_shard_folder()
+    {
+        var dir = Directory.CreateTempSubdirectory("ptsharp-inspect-kinds-");
+        try
+        {
+            using (var source = PtFile.Open(CliTestFiles.TinyMlp))
+            {
+                PtSharp.Conversion.CheckpointWriter.Save(Path.Combine(dir.FullName, "one.safetensors"), source.StateDict);
+                Directory.CreateDirectory(Path.Combine(dir.FullName, "shards"));
+                PtSharp.Conversion.CheckpointWriter.Save(Path.Combine(dir.FullName, "shards", "model.safetensors"),
+                    source.StateDict, new PtSharp.Conversion.CheckpointSaveOptions { MaxShardSize = 100 });
+            }
+            string single = Path.Combine(dir.FullName, "one.safetensors");
+            string folder = Path.Combine(dir.FullName, "shards");
+            string index = Path.Combine(folder, "model.safetensors.index.json");
+            string[] names = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"];
+
+            var st = InspectJson(single);
+            Assert.Equal("safetensors", st.GetProperty("format").GetString());
+            Assert.Equal("state_dict", st.GetProperty("kind").GetString());
+            Assert.Equal(67, st.GetProperty("parameter_count").GetInt64());
+            Assert.Equal(names, st.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+            Assert.Equal(JsonValueKind.Null, st.GetProperty("pickle_protocol").ValueKind);
+
+            foreach (var path in new[] { index, folder })
+            {
+                var sh = InspectJson(path, stats: true);
+                Assert.Equal("sharded-safetensors", sh.GetProperty("format").GetString());
+                Assert.Equal(index, sh.GetProperty("files")[0].GetString());
+                Assert.True(sh.GetProperty("files").GetArrayLength() >= 3);
+                Assert.Equal(67, sh.GetProperty("parameter_count").GetInt64());
+                Assert.Equal(names.Order(), sh.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("name").GetString()!).Order());
+                // torch 1.13: fc1.weight.min() of tiny_mlp.pt, as in the .pt tests above.
+                var fc1 = sh.GetProperty("tensors").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "fc1.weight");
+                Assert.Equal(-0.47102075815200806, fc1.GetProperty("stats").GetProperty("min").GetDouble());
+            }
+
+            var table = Inspect(folder);
+            Assert.Equal(ExitCodes.Ok, table.ExitCode);
+            Assert.Contains("sharded-safetensors", table.Stdout, StringComparison.Ordinal);
+            Assert.Contains("fc2.bias", table.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Inspect_counts_parameters_buffers_and_other_tensors_apart()
+    {
+        // torch 2.6 checkpoint_adam.pt: model 212 parameters; Adam state, loss, RNG state and nested values are other.
+        var root = InspectJson(Path.Combine(Support.RepoPaths.Fixtures, "torch-2.6", "checkpoint_adam.pt"));
+        Assert.Equal(212, root.GetProperty("parameter_count").GetInt64());
+        Assert.Equal(212 * 4, root.GetProperty("parameter_bytes").GetInt64());
+        Assert.Equal(0, root.GetProperty("buffer_count").GetInt64());
+        Assert.Equal(16, root.GetProperty("other_tensors").GetInt64());
+        var table = Inspect(Path.Combine(Support.RepoPaths.Fixtures, "torch-2.6", "checkpoint_adam.pt")).Stdout;
+        Assert.Contains("Parameters        212 (848 bytes)", table, StringComparison.Ordinal);
+        Assert.Contains("Other tensors", table, StringComparison.Ordinal);
     }
 }

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Numerics;
-using PtSharp.Loading;
 using PtSharp.Pickle;
 using PtSharp.Tensors;
 
-namespace PtSharp.Conversion;
+namespace PtSharp.Loading;
 
 /// <summary>
 /// Lists what a state dict leaves out of a .pt file's object tree: each value (at the highest level possible)

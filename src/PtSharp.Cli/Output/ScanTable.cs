@@ -16,29 +16,19 @@ internal static class ScanTable
     public static string Render(IReadOnlyList<ScanReport> reports, bool strict, bool verbose = false, int width = TerminalWidth.Unlimited)
     {
         var sw = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(sw),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = width;
         foreach (var r in reports)
         {
             bool quietClean = !verbose && r.Error is null && r.Findings.All(f => f.Severity == ScanSeverity.Info);
-            console.Write(new Text(VerdictLine(r, strict, quietClean)));
-            console.WriteLine();
+            sw.WriteLine(VerdictLine(r, strict, quietClean));
             if (quietClean) continue;
-            if (r.Findings.Count > 0) console.Write(verbose ? EveryFinding(r) : FindingsByKind(r));
-            console.WriteLine();
+            if (r.Findings.Count > 0) (verbose ? EveryFinding(r) : FindingsByKind(r)).Write(sw, width);
+            sw.WriteLine();
         }
         int dangerous = reports.Count(r => r.IsDangerous);
         int warned = reports.Count(r => !r.IsDangerous && r.Findings.Any(f => f.Severity == ScanSeverity.Warning));
         int errors = reports.Count(r => r.Error is not null);
-        if (!verbose && reports.Count > 0 && reports[^1].Findings.All(f => f.Severity == ScanSeverity.Info)) console.WriteLine();
-        console.Write(new Text($"{reports.Count} file(s) scanned: {dangerous} dangerous, {warned} with warnings{(strict ? " (failing: --strict)" : "")}, {errors} unreadable"));
-        console.WriteLine();
+        if (!verbose && reports.Count > 0 && reports[^1].Findings.All(f => f.Severity == ScanSeverity.Info)) sw.WriteLine();
+        sw.WriteLine($"{reports.Count} file(s) scanned: {dangerous} dangerous, {warned} with warnings{(strict ? " (failing: --strict)" : "")}, {errors} unreadable");
         return string.Join('\n', sw.ToString().ReplaceLineEndings("\n").Split('\n').Select(l => l.TrimEnd())).TrimEnd('\n') + Environment.NewLine;
     }
 
@@ -51,15 +41,10 @@ internal static class ScanTable
         return line;
     }
 
-    private static Table FindingsByKind(ScanReport r)
+    private static TextTable FindingsByKind(ScanReport r)
     {
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumn(new TableColumn("Severity").NoWrap());
-        table.AddColumn(new TableColumn("Kind").NoWrap());
-        table.AddColumn(new TableColumn("Count").RightAligned().NoWrap());
-        table.AddColumn("Globals");
-        table.AddColumn("First at");
-        table.AddColumn("Message (first)");
+        var table = new TextTable().Column("Severity").Column("Kind").Column("Count", right: true)
+            .Column("Globals", wrap: true).Column("First at", wrap: true).Column("Message (first)", wrap: true);
         var groups = r.Findings
             .GroupBy(f => (f.Severity, f.Kind))
             .OrderByDescending(g => g.Key.Severity).ThenBy(g => g.Key.Kind);
@@ -69,27 +54,20 @@ internal static class ScanTable
             var globals = g.Select(f => f.Global).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
             string shown = string.Join(", ", globals.Take(GlobalsShown)) + (globals.Count > GlobalsShown ? $", +{globals.Count - GlobalsShown} more" : "");
             string at = (first.Record ?? "") + (first.Offset is long o ? "@" + o.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-            table.AddRow(
-                new Text(ScanNames.Severity(g.Key.Severity)), new Text(ScanNames.Kind(g.Key.Kind)),
-                new Text(g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new Text(Display.Safe(shown)), new Text(Display.Safe(at)), new Text(Display.Safe(first.Message)));
+            table.Row(ScanNames.Severity(g.Key.Severity), ScanNames.Kind(g.Key.Kind),
+                g.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Display.Safe(shown), Display.Safe(at), Display.Safe(first.Message));
         }
         return table;
     }
 
-    private static Table EveryFinding(ScanReport r)
+    private static TextTable EveryFinding(ScanReport r)
     {
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumn(new TableColumn("Severity").NoWrap());
-        table.AddColumn(new TableColumn("Kind").NoWrap());
-        table.AddColumns("Global", "Record");
-        table.AddColumn(new TableColumn("Offset").RightAligned().NoWrap());
-        table.AddColumn("Message");
+        var table = new TextTable().Column("Severity").Column("Kind").Column("Global", wrap: true).Column("Record", wrap: true)
+            .Column("Offset", right: true).Column("Message", wrap: true);
         foreach (var f in r.Findings)
-            table.AddRow(
-                new Text(ScanNames.Severity(f.Severity)), new Text(ScanNames.Kind(f.Kind)), new Text(Display.Safe(f.Global ?? "")),
-                new Text(Display.Safe(f.Record ?? "")), new Text(f.Offset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
-                new Text(Display.Safe(f.Message)));
+            table.Row(ScanNames.Severity(f.Severity), ScanNames.Kind(f.Kind), Display.Safe(f.Global ?? ""), Display.Safe(f.Record ?? ""),
+                f.Offset?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", Display.Safe(f.Message));
         return table;
     }
 

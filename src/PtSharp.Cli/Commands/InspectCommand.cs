@@ -12,10 +12,17 @@ internal static class InspectCommand
     /// <summary>Creates the <c>inspect</c> command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("FILE")
+        var file = new Argument<string[]>("FILE")
         {
-            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, or a folder holding one.",
+            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, a folder holding one, or - for stdin. Several files: one summary line each.",
+            Arity = ArgumentArity.OneOrMore,
         };
+        // With several FILEs allowed, a mistyped option would otherwise be taken for a file name.
+        file.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (token.Value.StartsWith('-') && token.Value != "-") result.AddError($"unknown option '{token.Value}' (a file named so: ./{token.Value})");
+        });
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
         var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max and NaN/inf counts of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
@@ -25,10 +32,12 @@ internal static class InspectCommand
         {
             file, json, stats, code, strict, output,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => (parse.GetValue(file) ?? []) is { Length: > 1 } several
+            ? RunSeveral(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, several, parse.GetValue(strict), parse.GetValue(output))
+            : Run(
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
-            parse.GetValue(file)!,
+            (parse.GetValue(file) ?? [""])[0],
             parse.GetValue(json),
             parse.GetValue(stats),
             parse.GetValue(code),
@@ -78,6 +87,43 @@ internal static class InspectCommand
         catch (Exception e)
         {
             return Fail(stderr, $"internal error: {e.GetType().FullName}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// <c>pt inspect A B...</c>: a summary line per file (format, kind, tensors, elements, bytes, path); files that
+    /// cannot be read get an error line there and make the exit code <see cref="ExitCodes.Unreadable"/>.
+    /// </summary>
+    public static int RunSeveral(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> paths, bool strict, string? outputPath = null)
+    {
+        var opened = new List<(string, Checkpoint?, string?)>();
+        try
+        {
+            foreach (var path in paths)
+            {
+                try
+                {
+                    CliPaths.RequireNonEmpty(path, "input path");
+                    if (!File.Exists(path) && !Directory.Exists(path)) { opened.Add((path, null, "no such file")); continue; }
+                    var c = Checkpoint.Open(path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
+                    opened.Add((path, c, null));
+                    _ = c.ParameterCount;
+                }
+                catch (Exception e) when (e is PtFormatException or CliException or IOException or UnauthorizedAccessException)
+                {
+                    opened.Add((path, null, e is IOException or UnauthorizedAccessException ? CliException.Reason(e) : e.Message));
+                }
+            }
+            OutputFile.Write(outputPath, stdout, InspectSummaryLines.Render(opened));
+            return opened.Any(o => o.Item2 is null) ? ExitCodes.Unreadable : ExitCodes.Ok;
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
+        }
+        finally
+        {
+            foreach (var (_, c, _) in opened) c?.Dispose();
         }
     }
 

@@ -168,6 +168,24 @@ public sealed class TerminalBehaviourTests : IDisposable
         Assert.Equal($"error: cannot write {Path.Combine(missing, "x.json")}: folder {missing} does not exist", se.ToString().Trim());
     }
 
+    [Fact]
+    public void Inspect_of_several_files_prints_a_summary_line_each()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var missing = Temp("missing.pt");
+        int code = InspectCommand.RunSeveral(stdout, stderr,
+            [RepoPaths.Samples + "/tiny_mlp.pt", Fixture("torch-1.13/checkpoint_adam.pt"), missing], strict: false);
+        Assert.Equal(ExitCodes.Unreadable, code); // one of them cannot be read
+        var lines = stdout.ToString().TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Matches(@"^pt\s+state_dict\s+4 tensors\s+67 elements\s+268 B\s+.*tiny_mlp\.pt$", lines[0]);
+        Assert.Matches(@"^pt\s+checkpoint\s+\d+ tensors\s+[\d,]+ elements\s+.*checkpoint_adam\.pt$", lines[1]);
+        Assert.Matches(@"^error\s+.*missing\.pt: no such file$", lines[2]);
+        // Columns line up: the path starts at the same place on every readable line.
+        Assert.Equal(lines[0].IndexOf(RepoPaths.Samples, StringComparison.Ordinal), lines[1].IndexOf(RepoPaths.Fixtures, StringComparison.Ordinal));
+    }
+
     // ---- convert rules -----------------------------------------------------------------------------------------
 
     private static (int Code, string Stdout, string Stderr) Convert(string input, string output, ConvertCommand.Settings settings)

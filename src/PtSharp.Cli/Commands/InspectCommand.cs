@@ -6,7 +6,7 @@ using PtSharp.Loading;
 
 namespace PtSharp.Cli.Commands;
 
-/// <summary><c>pt inspect FILE [--json] [--stats] [--code] [--strict]</c>: format facts and the tensor list of a file.</summary>
+/// <summary><c>pt inspect FILE [--json] [--stats] [--code] [--strict] [--fold-pruning]</c>: format facts and the tensor list of a file.</summary>
 internal static class InspectCommand
 {
     /// <summary>Creates the <c>inspect</c> command.</summary>
@@ -24,13 +24,14 @@ internal static class InspectCommand
                 if (token.Value.StartsWith('-') && token.Value != "-") result.AddError($"unknown option '{token.Value}' (a file named so: ./{token.Value})");
         });
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
-        var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max and NaN/inf counts of every tensor (reads all tensor data)." };
+        var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max, NaN/inf counts and sparsity (fraction of zeros) of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
         var strict = new Option<bool>("--strict") { Description = "Refuse any global outside torch's weights-only allowlist, like torch.load(weights_only=True)." };
+        var foldPruning = new Option<bool>("--fold-pruning") { Description = "List pruned tensors as the plain model sees them: every X_orig/X_mask pair shown as X = X_orig * X_mask (as prune.remove leaves it)." };
         var output = OutputFile.CreateOption("the report (tables or --json)");
         var command = new Command("inspect", "Show a file's format, kind, parameter count and tensors (name, dtype, shape, storage, flags).")
         {
-            file, json, stats, code, strict, output,
+            file, json, stats, code, strict, foldPruning, output,
         };
         command.SetAction(parse => (parse.GetValue(file) ?? []) is { Length: > 1 } several
             ? RunSeveral(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, several, parse.GetValue(strict), parse.GetValue(output))
@@ -42,6 +43,7 @@ internal static class InspectCommand
             parse.GetValue(stats),
             parse.GetValue(code),
             parse.GetValue(strict),
+            parse.GetValue(foldPruning),
             parse.GetValue(output)));
         return command;
     }
@@ -52,7 +54,7 @@ internal static class InspectCommand
     /// file cannot be read; <paramref name="stderr"/> then gets one line and the result is <see cref="ExitCodes.Unreadable"/>.
     /// </summary>
     /// <returns>An exit code from <see cref="ExitCodes"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, string? outputPath = null)
+    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, bool foldPruning = false, string? outputPath = null)
     {
         bool writing = false;
         try
@@ -63,7 +65,7 @@ internal static class InspectCommand
             using var file = Checkpoint.Open(input.Path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is
             // written, so a failure part-way leaves stdout empty.
-            var report = InspectReport.Build(input.DisplayName, file, stats, code);
+            var report = InspectReport.Build(input.DisplayName, file, stats, code, foldPruning);
             writing = true;
             if (json) OutputFile.Write(outputPath, stdout, InspectJson.Render(report) + Environment.NewLine);
             else if (!OutputFile.IsStdout(outputPath)) OutputFile.Write(outputPath, stdout, InspectTable.Render(report));

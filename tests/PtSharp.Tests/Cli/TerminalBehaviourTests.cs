@@ -151,7 +151,7 @@ public sealed class TerminalBehaviourTests : IDisposable
         var inspected = Temp("inspect.json");
         var so = new StringWriter();
         var se = new StringWriter();
-        Assert.Equal(0, InspectCommand.Run(so, se, RepoPaths.Samples + "/tiny_mlp.pt", json: true, stats: false, code: false, strict: false, inspected));
+        Assert.Equal(0, InspectCommand.Run(so, se, RepoPaths.Samples + "/tiny_mlp.pt", json: true, stats: false, code: false, strict: false, outputPath: inspected));
         Assert.Equal("", so.ToString());
         using (var doc = JsonDocument.Parse(File.ReadAllText(inspected)))
             Assert.Equal(67, doc.RootElement.GetProperty("parameter_count").GetInt64());
@@ -163,7 +163,7 @@ public sealed class TerminalBehaviourTests : IDisposable
     {
         var missing = Path.Combine(_dir.FullName, "no-such-folder");
         var se = new StringWriter();
-        int code = InspectCommand.Run(new StringWriter(), se, RepoPaths.Samples + "/tiny_mlp.pt", json: true, stats: false, code: false, strict: false, Path.Combine(missing, "x.json"));
+        int code = InspectCommand.Run(new StringWriter(), se, RepoPaths.Samples + "/tiny_mlp.pt", json: true, stats: false, code: false, strict: false, outputPath: Path.Combine(missing, "x.json"));
         Assert.NotEqual(0, code);
         Assert.Equal($"error: cannot write {Path.Combine(missing, "x.json")}: folder {missing} does not exist", se.ToString().Trim());
     }

@@ -14,4 +14,7 @@ internal static class ExitCodes
 
     /// <summary>The output could not be written (<c>pt convert</c>); the previous output file is unchanged.</summary>
     public const int WriteFailed = 3;
+
+    /// <summary>Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); no output file was left behind.</summary>
+    public const int Interrupted = 130;
 }

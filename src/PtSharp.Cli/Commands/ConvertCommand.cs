@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Conversion;
 using PtSharp.Errors;
@@ -37,6 +38,8 @@ internal static class ConvertCommand
         public string? Format { get; init; }
         public int Writers { get; init; } = 1;
         public bool KeepUnsafe { get; init; }
+        public bool Force { get; init; }
+        public bool DryRun { get; init; }
     }
 
     /// <summary>Creates the <c>convert</c> command.</summary>
@@ -59,6 +62,8 @@ internal static class ConvertCommand
         var format = new Option<string?>("--format") { Description = "Output format: pt, safetensors or dcp (a torch.distributed.checkpoint folder); by default OUT's extension decides (a folder ending in .dcp is dcp)." };
         var writers = new Option<int>("--writers") { Description = "With --format dcp, the number of writers (ranks): one __{rank}_0.distcp file each, tensors split by rows over them (default 1).", DefaultValueFactory = _ => 1 };
         var keepUnsafe = new Option<bool>("--keep-unsafe") { Description = "Write a .pt even when pt scan judges the input dangerous (the payload would be copied). Without it such inputs are refused (exit 2); safetensors outputs, which hold tensors only, are always allowed." };
+        var force = new Option<bool>("--force", "-f") { Description = "Replace OUT when it exists (never the input itself)." };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Read and transform the input, print the files, keys, dtypes and shapes that would be written, and write nothing." };
         var inputShape = new Option<string[]>("--input-shape") { Description = "ONNX output: the shape of a forward input, e.g. 1,3,224,224 (1,16:int64 for token ids). Repeatable, one per input." };
         var opset = new Option<int>("--opset") { Description = "ONNX output: the opset (13-21).", DefaultValueFactory = _ => 17 };
         var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
@@ -66,7 +71,7 @@ internal static class ConvertCommand
         var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
-            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe,
+            input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe, force, dryRun,
             inputShape, opset, dynamicBatch, fp16, like,
         };
         command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
@@ -100,6 +105,8 @@ internal static class ConvertCommand
                 Format = parse.GetValue(format),
                 Writers = parse.GetValue(writers),
                 KeepUnsafe = parse.GetValue(keepUnsafe),
+                Force = parse.GetValue(force),
+                DryRun = parse.GetValue(dryRun),
             }));
         return command;
     }
@@ -113,9 +120,50 @@ internal static class ConvertCommand
     /// <returns>0 ok, 1 usage error (bad option, missing --key entry, key collision), 2 unreadable input, 3 write failure (previous output files are then unchanged).</returns>
     public static int Run(TextWriter stdout, TextWriter stderr, string inPath, string outPath, Settings settings)
     {
-        if (!File.Exists(inPath) && !Directory.Exists(inPath)) return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
-        if (File.Exists(inPath) && UnsafeInput(stderr, inPath, outPath, settings) is { } refused) return refused;
+        try
+        {
+            CliPaths.RequireNonEmpty(inPath, "input path");
+            CliPaths.RequireNonEmpty(outPath, "output path");
+            if (inPath != "-" && !File.Exists(inPath) && !Directory.Exists(inPath))
+                return Fail(stderr, $"error: no such file: {inPath}", ExitCodes.Unreadable);
+            CheckOutput(inPath, outPath, settings);
+            using var input = InputFile.Open(inPath);
+            return Convert(stdout, stderr, input, outPath, settings);
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
+        }
+    }
 
+    /// <summary>
+    /// The output rules: OUT is never the input (nor a folder), its folder must exist, and an existing OUT is
+    /// replaced only with <c>--force</c>.
+    /// </summary>
+    private static void CheckOutput(string inPath, string outPath, Settings settings)
+    {
+        bool dcpOut = string.Equals(settings.Format, "dcp", StringComparison.OrdinalIgnoreCase)
+            || outPath.TrimEnd('/', '\\').EndsWith(".dcp", StringComparison.OrdinalIgnoreCase);
+        if (Directory.Exists(outPath) && !dcpOut) throw new CliException($"{outPath} is a directory");
+        if (SameFile(inPath, outPath))
+            throw new CliException($"{outPath} is the input file: pt convert never overwrites its input; choose another output name");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(outPath)) ?? ".";
+        if (!Directory.Exists(folder)) throw new CliException($"cannot write {outPath}: folder {folder} does not exist", ExitCodes.WriteFailed);
+        if (File.Exists(outPath) && !settings.Force && !settings.DryRun)
+            throw new CliException($"{outPath} exists: pass --force to replace it");
+    }
+
+    private static bool SameFile(string a, string b)
+    {
+        if (!File.Exists(a) || !File.Exists(b)) return false;
+        static string Real(string p) => new FileInfo(p).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(p);
+        return string.Equals(Real(a), Real(b), StringComparison.Ordinal);
+    }
+
+    private static int Convert(TextWriter stdout, TextWriter stderr, InputFile input, string outPath, Settings settings)
+    {
+        string inPath = input.Path;
+        if (File.Exists(inPath) && UnsafeInput(stderr, inPath, outPath, settings) is { } refused) return refused;
         ConvertOptions options;
         try
         {
@@ -130,12 +178,19 @@ internal static class ConvertCommand
 
         bool writing = false;
         options.OnWriteStart = _ => writing = true;
+        options.DryRun = settings.DryRun;
         long inputSize = InputSize(inPath);
-        bool showProgress = !settings.Quiet && inputSize > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        bool showProgress = !settings.Quiet && !settings.DryRun && inputSize > ProgressThreshold && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        using var interruption = Interruption.Listen();
+        options.Cancellation = interruption.Token;
         ConvertReport report;
         try
         {
             report = showProgress ? ConvertWithProgress(inPath, outPath, options, inputSize, () => writing = true) : CheckpointConverter.Convert(inPath, outPath, options);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail(stderr, $"interrupted: nothing was written ({(File.Exists(outPath) ? outPath + " is unchanged" : "no " + outPath)})", ExitCodes.Interrupted);
         }
         catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
         catch (KeyNotFoundException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Usage); }
@@ -145,11 +200,17 @@ internal static class ConvertCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return writing
-                ? Fail(stderr, $"error: cannot write {outPath}: {e.Message}", ExitCodes.WriteFailed)
-                : Fail(stderr, $"error: cannot read {inPath}: {e.Message}", ExitCodes.Unreadable);
+                ? Fail(stderr, $"error: cannot write {outPath}: {CliException.Reason(e)}", ExitCodes.WriteFailed)
+                : Fail(stderr, $"error: cannot read {input.DisplayName}: {CliException.Reason(e)}", ExitCodes.Unreadable);
         }
         catch (Exception e) { return Fail(stderr, $"internal error: {e.GetType().FullName}: {e.Message}", writing ? ExitCodes.WriteFailed : ExitCodes.Unreadable); }
 
+        if (settings.DryRun)
+        {
+            stdout.Write(ConvertPlan.Render(report));
+            stdout.Flush();
+            return ExitCodes.Ok;
+        }
         Summarize(stderr, report, settings.Quiet);
         return ExitCodes.Ok;
     }

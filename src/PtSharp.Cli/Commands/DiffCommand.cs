@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Conversion;
 using PtSharp.Diff;
@@ -34,8 +35,8 @@ internal static class DiffCommand
     {
         var a = new Argument<string>("A") { Description = "First checkpoint: .pt/.pth/.bin, .safetensors, a sharded checkpoint's *.index.json, or a folder holding one." };
         var b = new Argument<string>("B") { Description = "Second checkpoint (the reference for relative differences)." };
-        var atol = new Option<double>("--atol") { Description = "Absolute tolerance (default 0).", DefaultValueFactory = _ => 0 };
-        var rtol = new Option<double>("--rtol") { Description = "Relative tolerance, as a fraction of B's value (default 0). Values are equal when |a-b| <= atol + rtol*|b|.", DefaultValueFactory = _ => 0 };
+        var atol = NumberOption.Create("--atol", "Absolute tolerance (default 0).", 0);
+        var rtol = NumberOption.Create("--rtol", "Relative tolerance, as a fraction of B's value (default 0). Values are equal when |a-b| <= atol + rtol*|b|.", 0);
         var json = new Option<bool>("--json") { Description = "Print one JSON document to stdout instead of text." };
         var keyA = new Option<string?>("--key-a") { Description = "For a .pt A, compare the state dict under this dotted path (e.g. model_state_dict)." };
         var keyB = new Option<string?>("--key-b") { Description = "For a .pt B, compare the state dict under this dotted path." };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Errors;
 using PtSharp.Loading;
@@ -11,28 +12,39 @@ internal static class InspectCommand
     /// <summary>Creates the <c>inspect</c> command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("FILE")
+        var file = new Argument<string[]>("FILE")
         {
-            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, or a folder holding one.",
+            Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, a folder holding one, or - for stdin. Several files: one summary line each.",
+            Arity = ArgumentArity.OneOrMore,
         };
+        // With several FILEs allowed, a mistyped option would otherwise be taken for a file name.
+        file.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (token.Value.StartsWith('-') && token.Value != "-") result.AddError($"unknown option '{token.Value}' (a file named so: ./{token.Value})");
+        });
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
         var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max, NaN/inf counts and sparsity (fraction of zeros) of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
         var strict = new Option<bool>("--strict") { Description = "Refuse any global outside torch's weights-only allowlist, like torch.load(weights_only=True)." };
         var foldPruning = new Option<bool>("--fold-pruning") { Description = "List pruned tensors as the plain model sees them: every X_orig/X_mask pair shown as X = X_orig * X_mask (as prune.remove leaves it)." };
+        var output = OutputFile.CreateOption("the report (tables or --json)");
         var command = new Command("inspect", "Show a file's format, kind, parameter count and tensors (name, dtype, shape, storage, flags).")
         {
-            file, json, stats, code, strict, foldPruning,
+            file, json, stats, code, strict, foldPruning, output,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => (parse.GetValue(file) ?? []) is { Length: > 1 } several
+            ? RunSeveral(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, several, parse.GetValue(strict), parse.GetValue(output))
+            : Run(
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
-            parse.GetValue(file)!,
+            (parse.GetValue(file) ?? [""])[0],
             parse.GetValue(json),
             parse.GetValue(stats),
             parse.GetValue(code),
             parse.GetValue(strict),
-            parse.GetValue(foldPruning)));
+            parse.GetValue(foldPruning),
+            parse.GetValue(output)));
         return command;
     }
 
@@ -42,11 +54,12 @@ internal static class InspectCommand
     /// file cannot be read; <paramref name="stderr"/> then gets one line and the result is <see cref="ExitCodes.Unreadable"/>.
     /// </summary>
     /// <returns>An exit code from <see cref="ExitCodes"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, bool foldPruning = false)
+    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, bool foldPruning = false, string? outputPath = null)
     {
         bool writing = false;
         try
         {
+            CliPaths.RequireNonEmpty(path, "input path");
             if (Dcp.DcpCheckpoint.IsDcpFolder(path))
             {
                 using var dcp = Dcp.DcpCheckpoint.Open(path, new PtLoadOptions { Strict = strict });
@@ -56,17 +69,23 @@ internal static class InspectCommand
                 stdout.Flush();
                 return ExitCodes.Ok;
             }
-            if (!File.Exists(path) && !Directory.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
-            using var file = Checkpoint.Open(path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
+            if (path != "-" && !File.Exists(path) && !Directory.Exists(path)) return Fail(stderr, $"error: no such file: {path}");
+            using var input = InputFile.Open(path);
+            using var file = Checkpoint.Open(input.Path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is
             // written, so a failure part-way leaves stdout empty.
-            var report = InspectReport.Build(path, file, stats, code, foldPruning);
+            var report = InspectReport.Build(input.DisplayName, file, stats, code, foldPruning);
             writing = true;
-            if (json) stdout.Write(InspectJson.Render(report) + Environment.NewLine);
-            else if (IsTerminal(stdout)) InspectTable.Write(stdout, report, terminal: true);
-            else stdout.Write(InspectTable.Render(report));
+            if (json) OutputFile.Write(outputPath, stdout, InspectJson.Render(report) + Environment.NewLine);
+            else if (!OutputFile.IsStdout(outputPath)) OutputFile.Write(outputPath, stdout, InspectTable.Render(report));
+            else if (IsTerminal(stdout)) InspectTable.Write(stdout, report, terminal: true, TerminalWidth.For(stdout));
+            else stdout.Write(InspectTable.Render(report, TerminalWidth.For(stdout)));
             stdout.Flush();
             return ExitCodes.Ok;
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
         }
         catch (PtFormatException e)
         {
@@ -82,12 +101,49 @@ internal static class InspectCommand
         }
     }
 
+    /// <summary>
+    /// <c>pt inspect A B...</c>: a summary line per file (format, kind, tensors, elements, bytes, path); files that
+    /// cannot be read get an error line there and make the exit code <see cref="ExitCodes.Unreadable"/>.
+    /// </summary>
+    public static int RunSeveral(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> paths, bool strict, string? outputPath = null)
+    {
+        var opened = new List<(string, Checkpoint?, string?)>();
+        try
+        {
+            foreach (var path in paths)
+            {
+                try
+                {
+                    CliPaths.RequireNonEmpty(path, "input path");
+                    if (!File.Exists(path) && !Directory.Exists(path)) { opened.Add((path, null, "no such file")); continue; }
+                    var c = Checkpoint.Open(path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
+                    opened.Add((path, c, null));
+                    _ = c.ParameterCount;
+                }
+                catch (Exception e) when (e is PtFormatException or CliException or IOException or UnauthorizedAccessException)
+                {
+                    opened.Add((path, null, e is IOException or UnauthorizedAccessException ? CliException.Reason(e) : e.Message));
+                }
+            }
+            OutputFile.Write(outputPath, stdout, InspectSummaryLines.Render(opened));
+            return opened.Any(o => o.Item2 is null) ? ExitCodes.Unreadable : ExitCodes.Ok;
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
+        }
+        finally
+        {
+            foreach (var (_, c, _) in opened) c?.Dispose();
+        }
+    }
+
     private static bool IsTerminal(TextWriter stdout) => ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
 
-    private static int Fail(TextWriter stderr, string message)
+    private static int Fail(TextWriter stderr, string message, int code = ExitCodes.Unreadable)
     {
         stderr.WriteLine(Display.OneLine(message));
         stderr.Flush();
-        return ExitCodes.Unreadable;
+        return code;
     }
 }

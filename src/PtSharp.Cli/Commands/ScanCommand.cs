@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PtSharp.Cli.Options;
 using PtSharp.Cli.Output;
 using PtSharp.Scanning;
 
@@ -22,13 +23,15 @@ internal static class ScanCommand
     {
         var paths = new Argument<string[]>("PATH") { Description = "Files or folders to scan (folders: their files; with -r, recursively).", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
-        var sarif = new Option<string?>("--sarif") { Description = "Also write a SARIF 2.1.0 log to FILE, for code-scanning pipelines.", HelpName = "FILE" };
+        var sarif = new Option<string?>("--sarif") { Description = "Also write a SARIF 2.1.0 log to FILE, for code-scanning pipelines ('-': to stdout, instead of the report).", HelpName = "FILE" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Every finding on its own row, and clean files' notes in a table (default: one row per finding kind with a count; clean files one line)." };
+        var output = OutputFile.CreateOption("the report (tables or --json)");
         var strict = new Option<bool>("--strict") { Description = "Fail (exit 1) on warnings too: unknown globals, malformed pickles, container oddities." };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Scan folders recursively." };
         var allow = new Option<string[]>("--allow") { Description = "Treat GLOBAL (module.name) as safe; repeatable. Denylisted globals stay dangerous.", HelpName = "GLOBAL", AllowMultipleArgumentsPerToken = false };
         var command = new Command("scan", "Statically scan pickle-based model files for code execution and scanner-evasion tricks. Nothing is executed. Exit 0 clean, 1 dangerous, 2 unreadable or error.")
         {
-            paths, json, sarif, strict, recursive, allow,
+            paths, json, sarif, strict, recursive, allow, verbose, output,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
@@ -38,7 +41,9 @@ internal static class ScanCommand
             parse.GetValue(sarif),
             parse.GetValue(strict),
             parse.GetValue(recursive),
-            parse.GetValue(allow) ?? []));
+            parse.GetValue(allow) ?? [],
+            parse.GetValue(verbose),
+            parse.GetValue(output)));
         return command;
     }
 
@@ -47,7 +52,7 @@ internal static class ScanCommand
     /// one JSON document) to <paramref name="stdout"/>; problems with the paths themselves go to <paramref name="stderr"/>.
     /// </summary>
     /// <returns><see cref="Clean"/>, <see cref="Dangerous"/> or <see cref="Error"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> paths, bool json, string? sarifPath, bool strict, bool recursive, IReadOnlyList<string> allow)
+    public static int Run(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> paths, bool json, string? sarifPath, bool strict, bool recursive, IReadOnlyList<string> allow, bool verbose = false, string? outputPath = null)
     {
         var options = new ScanOptions();
         foreach (var g in allow) options.AllowGlobals.Add(g);
@@ -56,7 +61,8 @@ internal static class ScanCommand
         var dcpReports = new List<ScanReport>();
         foreach (var path in paths)
         {
-            if (File.Exists(path)) files.Add(path);
+            if (string.IsNullOrWhiteSpace(path)) errors.Add("error: an empty path was given: name a file or folder");
+            else if (File.Exists(path)) files.Add(path);
             else if (Dcp.DcpCheckpoint.IsDcpFolder(path)) dcpReports.AddRange(Dcp.DcpScan.Scan(path, options));
             else if (Directory.Exists(path))
             {
@@ -91,14 +97,25 @@ internal static class ScanCommand
         stderr.Flush();
         try
         {
-            if (json) stdout.Write(ScanJson.Render(reports, strict) + Environment.NewLine);
-            else stdout.Write(ScanTable.Render(reports, strict));
-            stdout.Flush();
-            if (sarifPath is not null) File.WriteAllText(sarifPath, ScanSarif.Render(reports, strict));
+            // `--sarif -` puts the SARIF log on stdout, so the report goes only where -o sends it.
+            bool sarifToStdout = sarifPath == "-";
+            if (!sarifToStdout || !OutputFile.IsStdout(outputPath))
+            {
+                string report = json
+                    ? ScanJson.Render(reports, strict) + Environment.NewLine
+                    : ScanTable.Render(reports, strict, verbose, OutputFile.IsStdout(outputPath) ? TerminalWidth.For(stdout) : TerminalWidth.Unlimited);
+                OutputFile.Write(outputPath, stdout, report);
+            }
+            if (sarifPath is not null) OutputFile.Write(sarifPath, stdout, ScanSarif.Render(reports, strict));
+        }
+        catch (CliException e)
+        {
+            stderr.WriteLine(Display.OneLine("error: " + e.Message));
+            return Error;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine(Display.OneLine($"error: cannot write output: {e.Message}"));
+            stderr.WriteLine(Display.OneLine($"error: cannot write output: {CliException.Reason(e)}"));
             return Error;
         }
         // Dangerous first; then a file that could not be read or scanned is not clean (2); then --strict warnings.

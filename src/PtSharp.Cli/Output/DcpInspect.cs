@@ -90,7 +90,7 @@ internal static class DcpInspect
     private static string Describe(object? v) => v switch
     {
         null => "None",
-        string s => JsonSerializer.Serialize(s),
+        string s => "\"" + JsonEncodedText.Encode(s).ToString() + "\"",
         long or int or double or bool => Convert.ToString(v, CultureInfo.InvariantCulture)!,
         _ => v.ToString() ?? "",
     };

@@ -9,9 +9,6 @@ namespace PtSharp.Cli.Output;
 /// <summary>The human-readable form of <c>pt inspect</c>: a summary grid, the tensor table, extra sections.</summary>
 internal static class InspectTable
 {
-    /// <summary>Rendering width: wide enough that cells are never wrapped or cropped.</summary>
-    private const int UnlimitedWidth = 4096;
-
     private static readonly Style KeyStyle = new(Color.Grey);
     private static readonly Style NameStyle = new(Color.Default);
     private static readonly Style DTypeStyle = new(Color.Aqua);
@@ -42,11 +39,20 @@ internal static class InspectTable
         return sb.ToString().ReplaceLineEndings();
     }
 
+    /// <summary>Renders the report to a string (no colors) fitting <paramref name="width"/> columns.</summary>
+    public static string Render(InspectReport report, int width)
+    {
+        var sw = new StringWriter();
+        Write(sw, report, terminal: false, width);
+        return Tidy(sw.ToString());
+    }
+
     /// <summary>
     /// Writes the report to <paramref name="writer"/>. With <paramref name="terminal"/> false no ANSI codes are
-    /// written. Lines are never wrapped to a console width.
+    /// written. Tables fit <paramref name="width"/> columns (<see cref="TerminalWidth"/>): the name, shape and flag
+    /// columns wrap; dtypes, storage keys and numbers never do.
     /// </summary>
-    public static void Write(TextWriter writer, InspectReport report, bool terminal)
+    public static void Write(TextWriter writer, InspectReport report, bool terminal, int width = TerminalWidth.Unlimited)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -55,9 +61,7 @@ internal static class InspectTable
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
         });
-        // Never squeeze the table to the console width: wrapped names and numbers are unreadable, while an
-        // over-long line merely wraps in the terminal (or scrolls in a pager).
-        console.Profile.Width = UnlimitedWidth;
+        console.Profile.Width = width;
 
         console.Write(Summary(report));
         if (report.Tensors.Count > 0)
@@ -135,23 +139,23 @@ internal static class InspectTable
 
         var table = new Table().Border(TableBorder.Simple).BorderStyle(DimStyle);
         table.AddColumn("Name");
-        table.AddColumn("DType");
+        table.AddColumn(new TableColumn("DType").NoWrap());
         table.AddColumn("Shape");
         if (anyStrided) table.AddColumn("Stride");
-        table.AddColumn(new TableColumn("Storage").RightAligned());
-        if (anyOffset) table.AddColumn(new TableColumn("Offset").RightAligned());
+        table.AddColumn(new TableColumn("Storage").RightAligned().NoWrap());
+        if (anyOffset) table.AddColumn(new TableColumn("Offset").RightAligned().NoWrap());
         table.AddColumn("Flags");
         if (stats is not null)
         {
-            table.AddColumn(new TableColumn("Min").RightAligned());
-            table.AddColumn(new TableColumn("Max").RightAligned());
-            table.AddColumn(new TableColumn("Mean").RightAligned());
-            table.AddColumn(new TableColumn("Sum").RightAligned());
-            table.AddColumn(new TableColumn("Sparsity").RightAligned());
+            table.AddColumn(new TableColumn("Min").RightAligned().NoWrap());
+            table.AddColumn(new TableColumn("Max").RightAligned().NoWrap());
+            table.AddColumn(new TableColumn("Mean").RightAligned().NoWrap());
+            table.AddColumn(new TableColumn("Sum").RightAligned().NoWrap());
+            table.AddColumn(new TableColumn("Sparsity").RightAligned().NoWrap());
             if (anyNonFinite)
             {
-                table.AddColumn(new TableColumn("NaN").RightAligned());
-                table.AddColumn(new TableColumn("Inf").RightAligned());
+                table.AddColumn(new TableColumn("NaN").RightAligned().NoWrap());
+                table.AddColumn(new TableColumn("Inf").RightAligned().NoWrap());
             }
         }
 

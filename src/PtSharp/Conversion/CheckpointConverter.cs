@@ -59,6 +59,9 @@ public static class CheckpointConverter
             tensors = keys.Tensors;
             report.KeyRules.AddRange(keys.Rules);
             report.Warnings.AddRange(keys.Warnings);
+            if (tensors.Count == 0 && options.Keys.Include.Count > 0)
+                throw new KeyNotFoundException($"no key matches the include pattern{(options.Keys.Include.Count == 1 ? "" : "s")} " +
+                    string.Join(", ", options.Keys.Include.Select(p => "'" + p + "'")) + $" ({source.Tensors.Count} keys in the input): nothing would be written");
         }
         if (options.DType is DType target)
         {
@@ -72,6 +75,12 @@ public static class CheckpointConverter
         }
         report.OtherValues.AddRange(source.OtherValues);
         report.TensorCount = tensors.Count;
+        if (options.DryRun)
+        {
+            foreach (var (path, planned) in CheckpointWriter.PlanFiles(output, tensors, options.MaxShardSize, outFormat))
+                report.Planned.Add(new PlannedFile(path, planned));
+            return report;
+        }
         options.OnWriteStart?.Invoke(tensors.Select(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount).Sum());
 
         if (outFormat == CheckpointFormat.Dcp)
@@ -91,6 +100,7 @@ public static class CheckpointConverter
             Metadata = metadata,
             Verify = options.Verify,
             Progress = options.Progress,
+            Cancellation = options.Cancellation,
         });
         report.Files.AddRange(written.Files);
         report.IndexPath = written.IndexPath;
@@ -106,9 +116,16 @@ public static class CheckpointConverter
         object? value = file.Root;
         if (options.Key is not null) file.TryGetPath(options.Key, out value);
         var expected = options.Key is null ? file.Tensors : TensorsAsRoot(file, value);
+        if (options.DryRun)
+        {
+            report.WholeObject = true;
+            report.TensorCount = expected.Count;
+            report.Planned.Add(new PlannedFile(Path.GetFullPath(output), expected));
+            return;
+        }
         options.OnWriteStart?.Invoke(expected.Select(t => t.Tensor.Storage).Where(s => s is not null).Distinct(ReferenceEqualityComparer.Instance).Sum(s => ((PtStorage)s!).ByteLength));
         // The written file is read back and compared before it replaces the output, so a failed check loses nothing.
-        PtWriter.Save(output, value, new PtSaveOptions { Progress = options.Progress }, !options.Verify ? null : temp =>
+        PtWriter.Save(output, value, new PtSaveOptions { Progress = options.Progress, Cancellation = options.Cancellation }, !options.Verify ? null : temp =>
         {
             using var back = PtFile.Open(temp);
             TensorEquality.Verify(expected, back.Tensors, Path.GetFileName(output));
@@ -192,6 +209,18 @@ public sealed class ConvertOptions
     /// <summary>Receives the number of tensor bytes written so far.</summary>
     public IProgress<long>? Progress { get; set; }
 
+    /// <summary>
+    /// Stops the write between chunks with <see cref="OperationCanceledException"/>; the temporary file is deleted
+    /// and the output is left as it was.
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
+    /// <summary>
+    /// Read and transform the input, plan the output files (<see cref="ConvertReport.Planned"/>) and stop: nothing
+    /// is written.
+    /// </summary>
+    public bool DryRun { get; set; }
+
     /// <summary>Called once the input is read and transformed, just before writing starts, with the number of tensor bytes to write.</summary>
     public Action<long>? OnWriteStart { get; set; }
 }
@@ -240,4 +269,12 @@ public sealed class ConvertReport
 
     /// <summary>True when the output was read back and matched.</summary>
     public bool Verified { get; internal set; }
+
+    /// <summary>With <see cref="ConvertOptions.DryRun"/>: the files that would be written, in order.</summary>
+    public List<PlannedFile> Planned { get; } = [];
 }
+
+/// <summary>A file <see cref="CheckpointConverter.Convert"/> would write (<see cref="ConvertOptions.DryRun"/>).</summary>
+/// <param name="Path">Full path of the file.</param>
+/// <param name="Tensors">The tensors it would hold, with their output names (none for a shard index).</param>
+public sealed record PlannedFile(string Path, IReadOnlyList<NamedTensor> Tensors);

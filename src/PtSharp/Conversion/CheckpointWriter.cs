@@ -41,8 +41,7 @@ public static class CheckpointWriter
         if (format is CheckpointFormat.ShardedSafetensors) format = CheckpointFormat.Safetensors;
         if (options.MaxShardSize is <= 0) throw new ArgumentException("the maximum shard size must be positive", nameof(options));
 
-        var shards = options.MaxShardSize is long max ? Plan(tensors, max, format) : [tensors.ToList()];
-        if (shards.Count == 0) shards.Add([]);
+        var shards = Shards(tensors, options.MaxShardSize, format);
         if (shards.Count == 1 && !indexPath)
         {
             var single = WriteOne(basePath, shards[0], format, options, new ProgressOffset(options.Progress, 0));
@@ -52,9 +51,6 @@ public static class CheckpointWriter
 
         string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(basePath))!;
         string fileName = System.IO.Path.GetFileName(basePath);
-        string ext = System.IO.Path.GetExtension(fileName);
-        string stem = System.IO.Path.GetFileNameWithoutExtension(fileName);
-        if (ext.Length == 0) ext = format == CheckpointFormat.Safetensors ? ".safetensors" : ".bin";
         var files = new List<string>();
         var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -62,7 +58,7 @@ public static class CheckpointWriter
         long written = 0;
         for (int i = 0; i < shards.Count; i++)
         {
-            string shardName = string.Create(CultureInfo.InvariantCulture, $"{stem}-{i + 1:D5}-of-{shards.Count:D5}{ext}");
+            string shardName = ShardName(fileName, format, i, shards.Count);
             string shardPath = System.IO.Path.Combine(dir, shardName);
             var result = WriteOne(shardPath, shards[i], format, options, new ProgressOffset(options.Progress, written));
             written += result.Bytes;
@@ -85,6 +81,44 @@ public static class CheckpointWriter
                     (missing is null ? "" : $" ('{missing.Name}' is missing)"));
         }
         return new CheckpointWriteResult(files, indexFile, total, aliases, weightMap, options.Verify);
+    }
+
+    /// <summary>
+    /// What <see cref="Save"/> would write, without writing: each file's full path with its tensors (one file, or
+    /// the shards in order followed by the index with no tensors).
+    /// </summary>
+    internal static List<(string Path, IReadOnlyList<NamedTensor> Tensors)> PlanFiles(string path, IReadOnlyList<NamedTensor> tensors, long? maxShardSize, CheckpointFormat? requested)
+    {
+        bool indexPath = path.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase);
+        string basePath = indexPath ? path[..^".index.json".Length] : path;
+        var format = requested ?? CheckpointFormatNames.ForOutputPath(basePath);
+        if (format is CheckpointFormat.ShardedPt) format = CheckpointFormat.Pt;
+        if (format is CheckpointFormat.ShardedSafetensors) format = CheckpointFormat.Safetensors;
+        var shards = Shards(tensors, maxShardSize, format);
+        if (shards.Count == 1 && !indexPath) return [(System.IO.Path.GetFullPath(basePath), shards[0])];
+        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(basePath))!;
+        string fileName = System.IO.Path.GetFileName(basePath);
+        var files = new List<(string, IReadOnlyList<NamedTensor>)>();
+        for (int i = 0; i < shards.Count; i++) files.Add((System.IO.Path.Combine(dir, ShardName(fileName, format, i, shards.Count)), shards[i]));
+        files.Add((indexPath ? System.IO.Path.GetFullPath(path) : System.IO.Path.Combine(dir, fileName + ".index.json"), []));
+        return files;
+    }
+
+    private static List<List<NamedTensor>> Shards(IReadOnlyList<NamedTensor> tensors, long? maxShardSize, CheckpointFormat format)
+    {
+        if (maxShardSize is <= 0) throw new ArgumentException("the maximum shard size must be positive", nameof(maxShardSize));
+        var shards = maxShardSize is long max ? Plan(tensors, max, format) : [tensors.ToList()];
+        if (shards.Count == 0) shards.Add([]);
+        return shards;
+    }
+
+    /// <summary>Hugging Face's shard naming: <c>model-00001-of-00003.safetensors</c>.</summary>
+    private static string ShardName(string fileName, CheckpointFormat format, int index, int count)
+    {
+        string ext = System.IO.Path.GetExtension(fileName);
+        string stem = System.IO.Path.GetFileNameWithoutExtension(fileName);
+        if (ext.Length == 0) ext = format == CheckpointFormat.Safetensors ? ".safetensors" : ".bin";
+        return string.Create(CultureInfo.InvariantCulture, $"{stem}-{index + 1:D5}-of-{count:D5}{ext}");
     }
 
     /// <summary>
@@ -131,12 +165,13 @@ public static class CheckpointWriter
                 Verify = options.Verify,
                 FlushToDisk = options.FlushToDisk,
                 Progress = progress,
+                Cancellation = options.Cancellation,
             });
             return new Written(r.DataLength, r.Aliases);
         }
         // The .pt writer's checksum thread reads every large storage ahead of the copy (faulting the mapped sources
         // in); the written file is read back and compared before it replaces the target.
-        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress },
+        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress, Cancellation = options.Cancellation },
             !options.Verify ? null : temp =>
             {
                 using var back = PtFile.Open(temp);
@@ -241,6 +276,12 @@ public sealed class CheckpointSaveOptions
 
     /// <summary>Receives the number of tensor bytes written so far.</summary>
     public IProgress<long>? Progress { get; set; }
+
+    /// <summary>
+    /// Stops the write between chunks with <see cref="OperationCanceledException"/>; the temporary file is deleted
+    /// and the targets are left as it was.
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
 }
 
 /// <summary>What <see cref="CheckpointWriter.Save"/> wrote.</summary>

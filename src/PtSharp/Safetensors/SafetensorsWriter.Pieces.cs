@@ -106,6 +106,7 @@ public static partial class SafetensorsWriter
                         break;
                 }
                 done += piece.Length;
+                options.Cancellation.ThrowIfCancellationRequested();
                 options.Progress?.Report(done);
                 flusher?.Written(done);
                 verifier?.Written();

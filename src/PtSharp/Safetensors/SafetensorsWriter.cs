@@ -123,6 +123,7 @@ public static partial class SafetensorsWriter
                 if (!reader.IsZeroCopy) scratch ??= ArrayPool<byte>.Shared.Rent(chunk);
                 while (reader.Remaining > 0)
                 {
+                    options.Cancellation.ThrowIfCancellationRequested();
                     var span = reader.Next(chunk, scratch);
                     stream.Write(span);
                     done += span.Length;

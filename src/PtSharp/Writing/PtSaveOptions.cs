@@ -9,6 +9,12 @@ public sealed class PtSaveOptions
     /// <summary>Receives the number of tensor bytes written so far, after each chunk.</summary>
     public IProgress<long>? Progress { get; set; }
 
+    /// <summary>
+    /// Stops the write between chunks with <see cref="OperationCanceledException"/>; the temporary file is deleted
+    /// and the target is left as it was.
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
     /// <summary>Size of the chunks tensor bytes are copied in (default 4 MiB); bounds the memory a save uses.</summary>
     public int ChunkSize { get; set; } = 4 << 20;
 }

@@ -126,6 +126,7 @@ public static class PtWriter
                 byte* p = storage.Pointer;
                 for (long at = 0; at < length; at += chunk)
                 {
+                    options.Cancellation.ThrowIfCancellationRequested();
                     int n = (int)Math.Min(chunk, length - at);
                     sink(new ReadOnlySpan<byte>(p + at, n));
                     done += n;

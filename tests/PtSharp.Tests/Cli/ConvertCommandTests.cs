@@ -140,7 +140,11 @@ public sealed class ConvertCommandTests : IDisposable
     {
         var output = Out("target.pt");
         File.WriteAllText(output, "previous contents");
-        Assert.Equal(ExitCodes.Ok, Convert(Fixture("torch-1.13/mlp_state_dict.pt"), output).Code);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = ConvertCommand.Run(stdout, stderr, Fixture("torch-1.13/mlp_state_dict.pt"), output,
+            new ConvertCommand.Settings { Quiet = true, Force = true });
+        Assert.True(code == ExitCodes.Ok, stderr.ToString());
         using var converted = PtFile.Open(output);
         Assert.Equal(PtKind.StateDict, converted.Kind);
         Assert.Empty(Directory.GetFiles(_dir.FullName, "*.tmp"));

@@ -23,7 +23,10 @@ internal static class CliProcess
     }
 
     /// <summary>Starts <c>pt</c> with <paramref name="args"/>, stdout and stderr redirected; the caller waits and disposes.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts <c>pt</c> after <paramref name="configure"/> adjusted the start info (environment, stdin).</summary>
+    public static Process Start(Action<ProcessStartInfo>? configure, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "pt.dll");
         Assert.True(File.Exists(dll), $"{dll} not found; the test project should copy the CLI's output");
@@ -37,6 +40,7 @@ internal static class CliProcess
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
+        configure?.Invoke(psi);
         return Process.Start(psi)!;
     }
 }

@@ -57,7 +57,7 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
         GC.Collect();
 
         long grownTo = 0;
-        using (var p = CliProcess.Start("convert", source, target, "--quiet"))
+        using (var p = CliProcess.Start("convert", source, target, "--quiet", "--force"))
         {
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(120) && !p.HasExited)
@@ -87,7 +87,7 @@ public sealed class AtomicSaveTests(ITestOutputHelper output) : IDisposable
             .Select(n => n!.StartsWith(".model.pt.", StringComparison.Ordinal) ? "." : n).Order(StringComparer.Ordinal));
 
         // a later run completes, replaces the target, and leaves no temp file of its own
-        using (var p = CliProcess.Start("convert", source, target, "--quiet"))
+        using (var p = CliProcess.Start("convert", source, target, "--quiet", "--force"))
         {
             Assert.True(p.WaitForExit(120_000), "pt convert did not finish");
             Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());

@@ -136,7 +136,7 @@ public static class CheckpointWriter
         }
         // The .pt writer's checksum thread reads every large storage ahead of the copy (faulting the mapped sources
         // in); the written file is read back and compared before it replaces the target.
-        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress },
+        PtWriter.SaveStateDict(path, tensors, new PtSaveOptions { Progress = progress },
             !options.Verify ? null : temp =>
             {
                 using var back = PtFile.Open(temp);

@@ -64,16 +64,19 @@ public static class PtWriter
         WriteArchive(stream, options.ArchiveName ?? "archive", Prepare(root), options);
     }
 
-    /// <summary>Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.</summary>
+    /// <summary>
+    /// Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.
+    /// Takes the same pairs as <see cref="Safetensors.SafetensorsWriter"/> (a <see cref="StateDict"/> is one).
+    /// </summary>
     /// <exception cref="PtWriteException">A tensor cannot be written.</exception>
-    public static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options = null) =>
+    public static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options = null) =>
         SaveStateDict(path, tensors, options, checkBeforeReplace: null);
 
-    /// <summary><see cref="SaveStateDict(string, IEnumerable{KeyValuePair{string, PtTensor}}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
-    internal static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
+    /// <summary><see cref="SaveStateDict(string, IEnumerable{NamedTensor}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
+    internal static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
     {
         var dict = new Pickle.PyDict("collections.OrderedDict");
-        foreach (var kv in tensors) dict.Set(kv.Key, kv.Value);
+        foreach (var (name, tensor) in tensors) dict.Set(name, tensor);
         Save(path, dict, options, checkBeforeReplace);
     }
 

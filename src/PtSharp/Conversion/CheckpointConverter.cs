@@ -58,7 +58,8 @@ public static class CheckpointConverter
             var castOptions = new CastOptions { Target = target };
             foreach (var p in options.DTypeInclude) castOptions.Include.Add(p);
             var cast = DTypeCast.Apply(tensors, castOptions);
-            tensors = cast.Tensors;
+            // A cast keeps the names, so the modules' _metadata still applies (key surgery drops it).
+            tensors = options.Keys.IsEmpty ? new StateDict(cast.Tensors, source.StateDict.Metadata) : cast.Tensors;
             report.Cast = cast;
             report.KeyRules.AddRange(cast.Rules);
             report.Warnings.AddRange(cast.Warnings);

@@ -45,7 +45,9 @@ public static class CheckpointWriter
         if (shards.Count == 0) shards.Add([]);
         if (shards.Count == 1 && !indexPath)
         {
-            var single = WriteOne(basePath, shards[0], format, options, new ProgressOffset(options.Progress, 0));
+            // Unsharded, the state dict is written as given: a StateDict keeps its _metadata.
+            IReadOnlyList<NamedTensor> whole = options.MaxShardSize is null ? tensors : shards[0];
+            var single = WriteOne(basePath, whole, format, options, new ProgressOffset(options.Progress, 0));
             return new CheckpointWriteResult([System.IO.Path.GetFullPath(basePath)], null, single.Bytes, single.Aliases,
                 new Dictionary<string, string>(), options.Verify);
         }
@@ -121,7 +123,7 @@ public static class CheckpointWriter
 
     private sealed record Written(long Bytes, IReadOnlyDictionary<string, string> Aliases);
 
-    private static Written WriteOne(string path, List<NamedTensor> tensors, CheckpointFormat format, CheckpointSaveOptions options, IProgress<long>? progress)
+    private static Written WriteOne(string path, IReadOnlyList<NamedTensor> tensors, CheckpointFormat format, CheckpointSaveOptions options, IProgress<long>? progress)
     {
         if (format == CheckpointFormat.Safetensors)
         {

@@ -125,10 +125,10 @@ public sealed partial class PtFile : IDisposable
     /// for a checkpoint, the model state dict under a well-known key (<c>state_dict</c>, <c>model_state_dict</c>,
     /// <c>model</c>, ...) or, when there is none, all tensors; for anything else all tensors.
     /// </summary>
-    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this));
+    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this), StateDictMetadata.Of(Root, Kind));
 
     /// <summary>The state-dict view (as <see cref="StateDict"/> defines it) of a value inside this file, e.g. a checkpoint's <c>model</c> entry.</summary>
-    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value));
+    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value), StateDictMetadata.Of(value));
 
     /// <summary>
     /// Finds a value by a dotted path of dict keys, list/tuple indices and object attributes, e.g.

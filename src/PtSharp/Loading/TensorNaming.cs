@@ -9,7 +9,7 @@ namespace PtSharp.Loading;
 /// </summary>
 internal static class TensorNaming
 {
-    private static readonly string[] ModelKeys = ["state_dict", "model_state_dict", "model", "module", "net", "network", "model_state", "weights", "params"];
+    internal static readonly string[] ModelKeys = ["state_dict", "model_state_dict", "model", "module", "net", "network", "model_state", "weights", "params"];
 
     public static IReadOnlyList<NamedTensor> Collect(PtFile file)
     {

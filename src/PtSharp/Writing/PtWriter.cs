@@ -66,7 +66,8 @@ public static class PtWriter
 
     /// <summary>
     /// Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.
-    /// Takes the same pairs as <see cref="Safetensors.SafetensorsWriter"/> (a <see cref="StateDict"/> is one).
+    /// Takes the same pairs as <c>SafetensorsWriter</c>; a <see cref="StateDict"/> with
+    /// <see cref="StateDict.Metadata"/> is written with it as its <c>_metadata</c>, as torch saves one.
     /// </summary>
     /// <exception cref="PtWriteException">A tensor cannot be written.</exception>
     public static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options = null) =>
@@ -77,6 +78,7 @@ public static class PtWriter
     {
         var dict = new Pickle.PyDict("collections.OrderedDict");
         foreach (var (name, tensor) in tensors) dict.Set(name, tensor);
+        if (tensors is StateDict { Metadata: { } metadata }) dict.Attributes = new Pickle.PyDict { { "_metadata", metadata } };
         Save(path, dict, options, checkBeforeReplace);
     }
 

@@ -93,7 +93,7 @@ internal static class ScanCommand
             stderr.WriteLine(Display.OneLine($"error: cannot write output: {e.Message}"));
             return Error;
         }
-        if (reports.Any(r => !r.IsClean(strict) && r.Error is null)) return Dangerous;
+        if (reports.Any(r => !(r.IsClean && !(strict && r.HasWarnings)) && r.Error is null)) return Dangerous;
         return errors.Count > 0 ? Error : Clean;
     }
 }

@@ -27,7 +27,7 @@ internal static class ScanJson
             w.WriteNumber("dangerous", reports.Count(r => r.IsDangerous));
             w.WriteNumber("warnings", reports.Count(r => !r.IsDangerous && r.Findings.Any(f => f.Severity == ScanSeverity.Warning)));
             w.WriteNumber("errors", reports.Count(r => r.Error is not null));
-            w.WriteBoolean("clean", reports.All(r => r.IsClean(strict)));
+            w.WriteBoolean("clean", reports.All(r => r.IsClean && !(strict && r.HasWarnings)));
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -40,8 +40,8 @@ internal static class ScanJson
         w.WriteString("path", r.Path);
         w.WriteNumber("bytes", r.Length);
         w.WriteString("container", ScanNames.Container(r.Container));
-        w.WriteString("verdict", r.Error is not null ? "error" : r.IsDangerous ? "dangerous" : r.IsClean(true) ? "clean" : "warnings");
-        w.WriteBoolean("clean", r.IsClean(strict));
+        w.WriteString("verdict", r.Error is not null ? "error" : r.IsDangerous ? "dangerous" : r.IsClean && !r.HasWarnings ? "clean" : "warnings");
+        w.WriteBoolean("clean", r.IsClean && !(strict && r.HasWarnings));
         w.WriteNumber("pickles", r.PickleCount);
         w.WriteBoolean("malformed", r.IsMalformed);
         if (r.Error is not null) w.WriteString("error", r.Error);

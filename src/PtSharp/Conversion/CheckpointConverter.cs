@@ -196,4 +196,8 @@ public sealed class ConvertReport
 
     /// <summary>True when the output was read back and matched.</summary>
     public bool Verified { get; internal set; }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{InputFormat.Name()} -> {OutputFormat.Name()}: {TensorCount} tensors, {Bytes} bytes in {Files.Count} file{(Files.Count == 1 ? "" : "s")}";
 }

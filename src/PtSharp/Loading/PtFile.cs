@@ -211,4 +211,7 @@ public sealed partial class PtFile : IDisposable
             ByteOrder = result.BigEndian ? "big" : "little";
         }
     }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Format.Name()} file '{Path ?? "<memory>"}' ({Kind.Name()}, {Storages.Count} storages)";
 }

@@ -7,13 +7,6 @@ namespace PtSharp.Cli.Commands;
 /// <summary><c>pt scan PATH... [--json] [--sarif FILE] [--strict] [-r] [--allow GLOBAL]</c>: static security scan.</summary>
 internal static class ScanCommand
 {
-    /// <summary>No dangerous finding (and, with <c>--strict</c>, no warning).</summary>
-    public const int Clean = 0;
-    /// <summary>At least one dangerous finding, or with <c>--strict</c> at least one warning (unknown global, malformed pickle...).</summary>
-    public const int Dangerous = 1;
-    /// <summary>A path could not be read (missing, unreadable) or the output could not be written; nothing dangerous was found.</summary>
-    public const int Error = 2;
-
     /// <summary>Creates the <c>scan</c> command.</summary>
     public static Command Create()
     {
@@ -91,9 +84,9 @@ internal static class ScanCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine(Display.OneLine($"error: cannot write output: {e.Message}"));
-            return Error;
+            return ExitCodes.ScanError;
         }
-        if (reports.Any(r => !(r.IsClean && !(strict && r.HasWarnings)) && r.Error is null)) return Dangerous;
-        return errors.Count > 0 ? Error : Clean;
+        if (reports.Any(r => !(r.IsClean && !(strict && r.HasWarnings)) && r.Error is null)) return ExitCodes.ScanDangerous;
+        return errors.Count > 0 ? ExitCodes.ScanError : ExitCodes.Ok;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using PtSharp.Errors;
+using PtSharp.IO;
 using PtSharp.Loading;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
@@ -197,23 +198,12 @@ public static class CheckpointWriter
 
     internal static void WriteTextAtomically(string path, string text, bool flush)
     {
-        string full = SafetensorsWriter.ReplaceTarget(path);
-        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, temp =>
         {
-            using (var s = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                s.Write(Encoding.UTF8.GetBytes(text));
-                s.Flush(flush);
-            }
-            SafetensorsWriter.KeepPermissions(temp, full);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+            using var s = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            s.Write(Encoding.UTF8.GetBytes(text));
+            s.Flush(flush);
+        });
     }
 
     /// <summary>Reports progress of one file as an offset into the whole write.</summary>

@@ -6,4 +6,7 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(DiffCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
+root.Subcommands.Add(PruneCommand.Create());
 return root.Parse(args).Invoke();

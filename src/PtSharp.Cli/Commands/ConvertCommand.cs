@@ -52,11 +52,26 @@ internal static class ConvertCommand
         var dtype = new Option<string?>("--dtype") { Description = "Cast floating tensors to bf16, fp16, fp32, fp8_e4m3fn or fp8_e5m2 (round-to-nearest-even, bit-identical to torch's .to(dtype)). Integer, bool and quantized tensors are left as they are." };
         var dtypeInclude = new Option<string[]>("--dtype-include") { Description = "With --dtype, cast only keys matching this regular expression (e.g. keep norms in fp32). Repeatable. Matched against the output key names." };
         var noVerify = new Option<bool>("--no-verify") { Description = "Skip reading the output back and comparing every tensor." };
-        var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back.")
+        var inputShape = new Option<string[]>("--input-shape") { Description = "ONNX output: the shape of a forward input, e.g. 1,3,224,224 (1,16:int64 for token ids). Repeatable, one per input." };
+        var opset = new Option<int>("--opset") { Description = "ONNX output: the opset (13-21).", DefaultValueFactory = _ => 17 };
+        var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
+        var fp16 = new Option<bool>("--fp16") { Description = "ONNX output: store float32 weights, inputs and outputs as float16." };
+        var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
+        var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
             input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify,
+            inputShape, opset, dynamicBatch, fp16, like,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
+            parse.InvocationConfiguration.Error, parse.GetValue(input)!, parse.GetValue(output)!, new OnnxConvert.Settings
+            {
+                InputShapes = parse.GetValue(inputShape) ?? [],
+                Opset = parse.GetValue(opset),
+                DynamicBatch = parse.GetValue(dynamicBatch),
+                Fp16 = parse.GetValue(fp16),
+                Like = parse.GetValue(like),
+                Quiet = parse.GetValue(quiet),
+            }) : Run(
             parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error,
             parse.GetValue(input)!,

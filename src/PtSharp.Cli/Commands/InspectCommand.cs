@@ -5,7 +5,7 @@ using PtSharp.Loading;
 
 namespace PtSharp.Cli.Commands;
 
-/// <summary><c>pt inspect FILE [--json] [--stats] [--code] [--strict]</c>: format facts and the tensor list of a file.</summary>
+/// <summary><c>pt inspect FILE [--json] [--stats] [--code] [--strict] [--fold-pruning]</c>: format facts and the tensor list of a file.</summary>
 internal static class InspectCommand
 {
     /// <summary>Creates the <c>inspect</c> command.</summary>
@@ -16,12 +16,13 @@ internal static class InspectCommand
             Description = "The checkpoint: a .pt/.pth/.bin file, a .safetensors file, a sharded *.index.json, or a folder holding one.",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON document (and nothing else) to stdout instead of tables." };
-        var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max and NaN/inf counts of every tensor (reads all tensor data)." };
+        var stats = new Option<bool>("--stats") { Description = "Also compute sum, sum of squares, min, max, NaN/inf counts and sparsity (fraction of zeros) of every tensor (reads all tensor data)." };
         var code = new Option<bool>("--code") { Description = "Also list the code/ records of a TorchScript archive, with their sizes." };
         var strict = new Option<bool>("--strict") { Description = "Refuse any global outside torch's weights-only allowlist, like torch.load(weights_only=True)." };
+        var foldPruning = new Option<bool>("--fold-pruning") { Description = "List pruned tensors as the plain model sees them: every X_orig/X_mask pair shown as X = X_orig * X_mask (as prune.remove leaves it)." };
         var command = new Command("inspect", "Show a file's format, kind, parameter count and tensors (name, dtype, shape, storage, flags).")
         {
-            file, json, stats, code, strict,
+            file, json, stats, code, strict, foldPruning,
         };
         command.SetAction(parse => Run(
             parse.InvocationConfiguration.Output,
@@ -30,7 +31,8 @@ internal static class InspectCommand
             parse.GetValue(json),
             parse.GetValue(stats),
             parse.GetValue(code),
-            parse.GetValue(strict)));
+            parse.GetValue(strict),
+            parse.GetValue(foldPruning)));
         return command;
     }
 
@@ -40,7 +42,7 @@ internal static class InspectCommand
     /// file cannot be read; <paramref name="stderr"/> then gets one line and the result is <see cref="ExitCodes.Unreadable"/>.
     /// </summary>
     /// <returns>An exit code from <see cref="ExitCodes"/>.</returns>
-    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict)
+    public static int Run(TextWriter stdout, TextWriter stderr, string path, bool json, bool stats, bool code, bool strict, bool foldPruning = false)
     {
         bool writing = false;
         try
@@ -49,7 +51,7 @@ internal static class InspectCommand
             using var file = Checkpoint.Open(path, new CheckpointOptions { PtOptions = new PtLoadOptions { Strict = strict } });
             // Everything that reads the file happens in Build, and JSON is rendered completely before it is
             // written, so a failure part-way leaves stdout empty.
-            var report = InspectReport.Build(path, file, stats, code);
+            var report = InspectReport.Build(path, file, stats, code, foldPruning);
             writing = true;
             if (json) stdout.Write(InspectJson.Render(report) + Environment.NewLine);
             else if (IsTerminal(stdout)) InspectTable.Write(stdout, report, terminal: true);

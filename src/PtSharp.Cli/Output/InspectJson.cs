@@ -71,7 +71,7 @@ internal static class InspectJson
         }
         w.WriteStartArray("tensors");
         for (int i = 0; i < report.Tensors.Count; i++)
-            WriteTensor(w, report.Tensors[i], report.Stats, i);
+            WriteTensor(w, report.Tensors[i], report.Stats, i, report.Sparsity);
         w.WriteEndArray();
         if (report.Code is { } code)
         {
@@ -88,7 +88,7 @@ internal static class InspectJson
         w.WriteEndObject();
     }
 
-    private static void WriteTensor(Utf8JsonWriter w, NamedTensor named, IReadOnlyList<TensorStatistics?>? stats, int index)
+    private static void WriteTensor(Utf8JsonWriter w, NamedTensor named, IReadOnlyList<TensorStatistics?>? stats, int index, IReadOnlyList<double?>? sparsity)
     {
         var t = named.Tensor;
         w.WriteStartObject();
@@ -120,6 +120,11 @@ internal static class InspectJson
         {
             w.WritePropertyName("stats");
             WriteStats(w, stats[index]);
+        }
+        if (sparsity is not null)
+        {
+            if (sparsity[index] is double z) w.WriteNumber("sparsity", z);
+            else w.WriteNull("sparsity");
         }
         w.WriteEndObject();
     }

@@ -12,35 +12,44 @@ internal sealed record CodeRecord(string Name, long Size);
 /// <param name="Stats">Statistics aligned with <see cref="Checkpoint.Tensors"/> (null entries for tensors without values), or null without <c>--stats</c>.</param>
 /// <param name="Code">The <c>code/</c> records, or null without <c>--code</c>.</param>
 /// <param name="Counts">Parameters, buffers and other tensors.</param>
+/// <param name="Sparsity">Fraction of zero elements aligned with <see cref="Tensors"/> (with <c>--stats</c>), or null.</param>
+/// <param name="View">With <c>--fold-pruning</c>, the tensors with X_orig/X_mask pairs folded into X; else null.</param>
 internal sealed record InspectReport(
     string Path, Checkpoint Checkpoint, IReadOnlyList<TensorStatistics?>? Stats, IReadOnlyList<CodeRecord>? Code,
-    ParameterCount Counts)
+    ParameterCount Counts, IReadOnlyList<double?>? Sparsity = null, IReadOnlyList<NamedTensor>? View = null)
 {
-    /// <summary>The tensors listed, in file order.</summary>
-    public IReadOnlyList<NamedTensor> Tensors => Checkpoint.Tensors;
+    /// <summary>The tensors listed, in file order (pruning folded with <c>--fold-pruning</c>).</summary>
+    public IReadOnlyList<NamedTensor> Tensors => View ?? Checkpoint.Tensors;
 
     /// <summary>The .pt file, when the checkpoint is one.</summary>
     public PtFile? File => Checkpoint.PtFile;
 
-    /// <summary>Gathers the report; reads all tensor data when <paramref name="stats"/> is set.</summary>
-    public static InspectReport Build(string path, Checkpoint file, bool stats, bool code)
+    /// <summary>Gathers the report; reads all tensor data when <paramref name="stats"/> or <paramref name="foldPruning"/> is set.</summary>
+    public static InspectReport Build(string path, Checkpoint file, bool stats, bool code, bool foldPruning = false)
     {
         var counts = file.ParameterCount; // walk the object tree now, so rendering cannot fail part-way
+        var view = foldPruning ? PtSharp.Optimization.PruningFold.Fold(file.Tensors, out _) : null;
+        var tensors = view ?? file.Tensors;
         IReadOnlyList<TensorStatistics?>? s = null;
+        IReadOnlyList<double?>? sparsity = null;
         if (stats)
         {
             // Tied weights appear under several names; summarise each tensor object once.
-            var cache = new Dictionary<PtTensor, TensorStatistics?>(ReferenceEqualityComparer.Instance);
-            var list = new List<TensorStatistics?>(file.Tensors.Count);
-            foreach (var t in file.Tensors)
+            var cache = new Dictionary<PtTensor, (TensorStatistics?, double?)>(ReferenceEqualityComparer.Instance);
+            var list = new List<TensorStatistics?>(tensors.Count);
+            var zeros = new List<double?>(tensors.Count);
+            foreach (var t in tensors)
             {
-                if (!cache.TryGetValue(t.Tensor, out var st)) cache[t.Tensor] = st = TensorStatistics.TryCompute(t.Tensor);
-                list.Add(st);
+                if (!cache.TryGetValue(t.Tensor, out var st))
+                    cache[t.Tensor] = st = (TensorStatistics.TryCompute(t.Tensor), PtSharp.Optimization.TensorSparsity.Of(t.Tensor));
+                list.Add(st.Item1);
+                zeros.Add(st.Item2);
             }
             s = list;
+            sparsity = zeros;
         }
         var codes = !code ? null : file.PtFile is { } pt ? CodeRecords(pt) : [];
-        return new InspectReport(path, file, s, codes, counts);
+        return new InspectReport(path, file, s, codes, counts, sparsity, view);
     }
 
     private static List<CodeRecord> CodeRecords(PtFile file)

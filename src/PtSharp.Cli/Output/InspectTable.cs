@@ -121,6 +121,9 @@ internal static class InspectTable
         return grid;
     }
 
+    private static string Sparsity(InspectReport report, int i) =>
+        report.Sparsity?[i] is double z ? z.ToString("P1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
     private static Table Tensors(InspectReport report)
     {
         var tensors = report.Tensors;
@@ -143,6 +146,7 @@ internal static class InspectTable
             table.AddColumn(new TableColumn("Max").RightAligned());
             table.AddColumn(new TableColumn("Mean").RightAligned());
             table.AddColumn(new TableColumn("Sum").RightAligned());
+            table.AddColumn(new TableColumn("Sparsity").RightAligned());
             if (anyNonFinite)
             {
                 table.AddColumn(new TableColumn("NaN").RightAligned());
@@ -172,6 +176,7 @@ internal static class InspectTable
                     cells.Add(new Text("-", DimStyle));
                     cells.Add(new Text("-", DimStyle));
                     cells.Add(new Text("-", DimStyle));
+                    cells.Add(new Text(Sparsity(report, i), DimStyle));
                     if (anyNonFinite) { cells.Add(new Text("")); cells.Add(new Text("")); }
                 }
                 else
@@ -183,6 +188,7 @@ internal static class InspectTable
                         ? Display.Complex(s.Sum / finite, im / finite)
                         : Display.Number(s.Sum / finite)));
                     cells.Add(new Text(s.SumImag is double imag ? Display.Complex(s.Sum, imag) : Display.Number(s.Sum)));
+                    cells.Add(new Text(Sparsity(report, i)));
                     if (anyNonFinite)
                     {
                         cells.Add(new Text(s.NanCount == 0 ? "" : Display.Count(s.NanCount), WarnStyle));

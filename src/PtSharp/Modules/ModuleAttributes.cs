@@ -1,6 +1,6 @@
-using PtSharp.Errors;
 using System.Globalization;
 using System.Numerics;
+using PtSharp.Errors;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

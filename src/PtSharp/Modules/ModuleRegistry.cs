@@ -1,6 +1,5 @@
-using PtSharp.Tensors;
-using PtSharp.Loading;
 using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 
 namespace PtSharp.Modules;

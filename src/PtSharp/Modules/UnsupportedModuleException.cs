@@ -1,4 +1,5 @@
 using PtSharp.Errors;
+
 namespace PtSharp.Modules;
 
 /// <summary>

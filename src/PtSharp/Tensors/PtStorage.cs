@@ -64,6 +64,13 @@ public sealed unsafe class PtStorage
     /// <summary>True when the bytes are available (false for storages of meta tensors and similar).</summary>
     public bool HasData => _source is not null;
 
+    /// <summary>
+    /// For storages computed while a file is written (quantized or pruned weights): writes exactly
+    /// <see cref="ByteLength"/> bytes through the sink, in chunks, so no whole copy is ever held in memory.
+    /// Such a storage has no <see cref="Bytes"/>; only the .pt writer reads it.
+    /// </summary>
+    internal Action<Action<ReadOnlySpan<byte>>>? Producer { get; init; }
+
     internal int SwapUnit { get; set; } = 1;
 
     /// <summary>For untyped storages, the dtype of the first tensor that viewed it (one storage has one dtype).</summary>

@@ -100,17 +100,22 @@ public static class PtWriter
         // Pointers are taken here, on this thread: a big-endian storage makes its swapped copy on first access.
         var large = new List<(nint, long)>();
         foreach (var entry in entries)
-            if (entry.Storage.ByteLength >= RecordChecksums.MinLength) large.Add(((nint)entry.Storage.Pointer, entry.Storage.ByteLength));
+            if (entry.Storage.Producer is null && entry.Storage.ByteLength >= RecordChecksums.MinLength) large.Add(((nint)entry.Storage.Pointer, entry.Storage.ByteLength));
         using var checksums = new RecordChecksums(large);
         int nextLarge = 0;
         foreach (var entry in entries)
         {
             var storage = entry.Storage;
             long length = storage.ByteLength;
-            int crcIndex = length >= RecordChecksums.MinLength ? nextLarge++ : -1;
+            int crcIndex = storage.Producer is null && length >= RecordChecksums.MinLength ? nextLarge++ : -1;
             zip.WriteRecord($"{archive}/data/{entry.Key}", length, sink =>
             {
                 if (length == 0) return;
+                if (storage.Producer is { } produce)
+                {
+                    produce(chunk => { sink(chunk); done += chunk.Length; options.Progress?.Report(done); flusher?.Written(done); });
+                    return;
+                }
                 byte* p = storage.Pointer;
                 for (long at = 0; at < length; at += chunk)
                 {

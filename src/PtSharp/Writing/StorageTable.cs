@@ -21,7 +21,7 @@ internal sealed class StorageTable
                 throw new PtWriteException($"storage '{storage.Key}' is viewed as both {e.DType.Name()} and {dtype.Name()}; torch.save cannot write one storage with two dtypes", path);
             return e;
         }
-        if (!storage.HasData && storage.ByteLength > 0)
+        if (!storage.HasData && storage.Producer is null && storage.ByteLength > 0)
             throw new PtWriteException($"storage '{storage.Key}' has no data to write (location '{storage.Location}')", path);
         e = new Entry(Entries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), storage, dtype);
         _byStorage[storage] = e;

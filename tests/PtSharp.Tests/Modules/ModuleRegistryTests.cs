@@ -1,8 +1,7 @@
-using PtSharp.Tensors;
-using PtSharp.Loading;
-using PtSharp.Errors;
 using System.Globalization;
 using System.Text.Json;
+using PtSharp.Errors;
+using PtSharp.Loading;
 using PtSharp.Modules;
 using PtSharp.Tests.Support;
 using Xunit.Abstractions;

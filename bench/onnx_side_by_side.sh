@@ -18,10 +18,10 @@ torch.jit.save(torch.jit.trace(layer, torch.randn(1, 128, 512), check_trace=Fals
 PY
 bash "$repo/tools/oracle.sh" 2.6 "$work/make.py" "$work" 2>/dev/null
 now() { date +%s.%N; }
-for spec in "resnet18 1,3,224,224" "transformer 1,128,512"; do
+for spec in "resnet18 1,3,224,224 cnn" "transformer 1,128,512 transformer"; do
   set -- $spec
   t0=$(now); "$pt" convert "$work/$1.pt" "$work/$1.ptsharp.onnx" --input-shape "$2" -q; t1=$(now)
-  bash "$repo/tools/oracle.sh" 2.6 "$repo/bench/onnx_export_torch.py" "$work/$1.pt" "$work/$1.torch.onnx" "$2" 2>/dev/null; t2=$(now)
+  bash "$repo/tools/oracle.sh" 2.6 "$repo/bench/onnx_export_torch.py" "$work/$1.pt" "$work/$1.torch.onnx" "$2" "$3" >/dev/null 2>&1; t2=$(now)
   python3 -c "a=$t1-$t0; b=$t2-$t1; print(f'$1: pt convert {a:.2f} s, torch.onnx.export {b:.2f} s, {b/a:.1f}x')"
   bash "$repo/tools/oracle.sh" 2.6 "$repo/bench/onnx_compare.py" "$work/$1.ptsharp.onnx" "$work/$1.torch.onnx" "$2" 100 2>/dev/null \
     | grep -v '^Schema error\|^$'

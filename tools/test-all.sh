@@ -7,6 +7,8 @@
 #   PTSHARP_SKIP_SETUP=1   use the oracles already installed
 #   PTSHARP_NO_REGEN=1     only test the committed fixtures
 #   PTSHARP_SUITES="A B"   run only these test projects (folder names under tests/)
+# A chroot suite may have tests/<name>/prepare-host.sh: it runs on the host first (for what only the host has, such
+# as torch 1.13) with a folder as its argument, and the suite gets that folder as PTSHARP_PREPARED_DIR.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -50,8 +52,17 @@ run_suite() {  # run_suite NAME HOST|chroot
   local proj="tests/$name"
   echo "== $name ($where)"
   if [ "$where" = chroot ]; then
+    local prepared=""
+    if [ -f "$proj/prepare-host.sh" ]; then
+      prepared="$work/prepared-$name"
+      mkdir -p "$prepared"
+      if ! bash "$proj/prepare-host.sh" "$prepared" > "$work/prepare-$name.log" 2>&1; then
+        echo "$name: prepare-host.sh failed"; tail -20 "$work/prepare-$name.log"
+        total_failed=$((total_failed + 1)); overall_rc=1; return
+      fi
+    fi
     bash tools/chroot-exec.sh env PTSHARP_FIXTURE_DIRS="$PTSHARP_FIXTURE_DIRS" PT_ORACLE_CHROOT="$PT_ORACLE_CHROOT" \
-      PTSHARP_IN_CHROOT=1 dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" \
+      PTSHARP_IN_CHROOT=1 PTSHARP_PREPARED_DIR="$prepared" ${CI:+CI="$CI"} dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" \
       > "$log" 2>&1
     rc=$?
   else

@@ -1,6 +1,10 @@
 namespace PtSharp.Cli;
 
-/// <summary>Process exit codes of <c>pt</c>.</summary>
+/// <summary>
+/// Process exit codes of <c>pt</c>, every command's in one place. <c>scan</c> and <c>diff</c> give 1 and 2 their
+/// own meaning (as grep and diff(1) do); the other commands use <see cref="Usage"/>, <see cref="Unreadable"/>
+/// and <see cref="WriteFailed"/>.
+/// </summary>
 internal static class ExitCodes
 {
     /// <summary>Success.</summary>
@@ -17,4 +21,16 @@ internal static class ExitCodes
 
     /// <summary>Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it); no output file was left behind.</summary>
     public const int Interrupted = 130;
+
+    /// <summary><c>pt scan</c>: at least one dangerous finding, or with <c>--strict</c> at least one warning.</summary>
+    public const int ScanDangerous = 1;
+
+    /// <summary><c>pt scan</c>: a path could not be read or the output could not be written; nothing dangerous was found.</summary>
+    public const int ScanError = 2;
+
+    /// <summary><c>pt diff</c>: something differs (keys, dtypes, shapes or values beyond tolerance).</summary>
+    public const int DiffDifferent = 1;
+
+    /// <summary><c>pt diff</c>: a file cannot be read, or the command line is invalid (as diff(1) reports trouble).</summary>
+    public const int DiffTrouble = 2;
 }

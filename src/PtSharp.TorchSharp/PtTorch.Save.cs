@@ -33,7 +33,7 @@ public static partial class PtTorch
         ArgumentNullException.ThrowIfNull(stateDict);
         ArgumentNullException.ThrowIfNull(path);
         using var exporter = new TensorExporter();
-        var entries = stateDict.Select(kv => new KeyValuePair<string, PtTensor>(kv.Key, exporter.Export(kv.Value))).ToList();
+        var entries = stateDict.Select(kv => new NamedTensor(kv.Key, exporter.Export(kv.Value))).ToList();
         PtWriter.SaveStateDict(path, entries, options);
     }
 }

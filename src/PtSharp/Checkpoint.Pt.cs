@@ -36,7 +36,7 @@ public sealed partial class Checkpoint
         var tensors = key is null ? file.StateDict : file.StateDictOf(value);
         if (file.Format == PtFormat.TorchScript) notes.Add("a TorchScript archive is read as its module's state dict");
         _countedStateDict = tensors;
-        StateDict = new StateDict(tensors.Select(t => new NamedTensor(t.Name, t.Tensor.Detach())).ToList());
+        StateDict = new StateDict(tensors.Select(t => new NamedTensor(t.Name, t.Tensor.Detach())).ToList(), tensors.Metadata);
         if (file.Format != PtFormat.TorchScript)
         {
             var stateTensors = new HashSet<PtTensor>(tensors.Select(t => t.Tensor), ReferenceEqualityComparer.Instance);

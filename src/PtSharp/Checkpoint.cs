@@ -152,7 +152,9 @@ public sealed partial class Checkpoint : IDisposable
         if (DcpCheckpoint.IsDcpFolder(path)) return (CheckpointFormat.Dcp, path);
         string resolved = Directory.Exists(path) ? FindInFolder(path) : path;
         if (resolved.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase))
-            return (ShardedCheckpoint.FormatOf(resolved), resolved);
+            return (resolved.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase)
+                ? CheckpointFormat.ShardedSafetensors
+                : CheckpointFormat.ShardedPt, resolved);
         if (SafetensorsFile.IsSafetensors(resolved)) return (CheckpointFormat.Safetensors, resolved);
         return (CheckpointFormat.Pt, resolved);
     }

@@ -19,15 +19,6 @@ namespace PtSharp.Cli.Commands;
 /// </summary>
 internal static class DiffCommand
 {
-    /// <summary>Exit code: same keys, dtypes and shapes, and every value equal within tolerance.</summary>
-    public const int Equal = 0;
-
-    /// <summary>Exit code: something differs.</summary>
-    public const int Different = 1;
-
-    /// <summary>Exit code: a file cannot be read, or the command line is invalid (as diff(1) reports trouble).</summary>
-    public const int Trouble = 2;
-
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>Creates the <c>diff</c> command.</summary>
@@ -80,7 +71,7 @@ internal static class DiffCommand
             }
             stdout.Write(json ? RenderJson(pathA, a, pathB, b, report) : RenderText(pathA, a, pathB, b, report));
             stdout.Flush();
-            return report.Equal ? Equal : Different;
+            return report.Equal ? ExitCodes.Ok : ExitCodes.DiffDifferent;
         }
         finally
         {
@@ -91,7 +82,7 @@ internal static class DiffCommand
 
     private static Checkpoint? Open(string path, string? key, TextWriter stderr, out int code)
     {
-        code = Trouble;
+        code = ExitCodes.DiffTrouble;
         if (!File.Exists(path) && !Directory.Exists(path)) { Fail(stderr, $"error: no such file: {path}"); return null; }
         try
         {
@@ -226,6 +217,6 @@ internal static class DiffCommand
     {
         stderr.WriteLine(Display.OneLine(message));
         stderr.Flush();
-        return Trouble;
+        return ExitCodes.DiffTrouble;
     }
 }

@@ -8,16 +8,6 @@ namespace PtSharp.Cli.Commands;
 /// <summary><c>pt scan PATH... [--json] [--sarif FILE] [--strict] [-r] [--allow GLOBAL]</c>: static security scan.</summary>
 internal static class ScanCommand
 {
-    /// <summary>No dangerous finding (and, with <c>--strict</c>, no warning).</summary>
-    public const int Clean = 0;
-    /// <summary>At least one dangerous finding, or with <c>--strict</c> at least one warning (unknown global, malformed pickle...).</summary>
-    public const int Dangerous = 1;
-    /// <summary>
-    /// A path could not be read (missing, unreadable), a file could not be scanned (empty, not a model, a truncated or
-    /// unparseable pickle), or the output could not be written; nothing dangerous was found.
-    /// </summary>
-    public const int Error = 2;
-
     /// <summary>Creates the <c>scan</c> command.</summary>
     public static Command Create()
     {
@@ -111,17 +101,17 @@ internal static class ScanCommand
         catch (CliException e)
         {
             stderr.WriteLine(Display.OneLine("error: " + e.Message));
-            return Error;
+            return ExitCodes.ScanError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine(Display.OneLine($"error: cannot write output: {CliException.Reason(e)}"));
-            return Error;
+            return ExitCodes.ScanError;
         }
         // Dangerous first; then a file that could not be read or scanned is not clean (2); then --strict warnings.
-        if (reports.Any(r => r.IsDangerous)) return Dangerous;
+        if (reports.Any(r => r.IsDangerous)) return ExitCodes.ScanDangerous;
         // Files that open but cannot be scanned say so on their own verdict line (stdout), not on stderr.
-        if (errors.Count > 0 || reports.Any(r => r.Unreadable is not null)) return Error;
-        return reports.Any(r => !r.IsClean(strict)) ? Dangerous : Clean;
+        if (errors.Count > 0 || reports.Any(r => r.Unreadable is not null)) return ExitCodes.ScanError;
+        return reports.Any(r => strict && r.HasWarnings) ? ExitCodes.ScanDangerous : ExitCodes.Ok;
     }
 }

@@ -59,7 +59,7 @@ internal static class InspectJson
         {
             w.WriteStartObject("scan");
             w.WriteString("verdict", scan.IsDangerous ? "dangerous" : scan.Unreadable is not null ? "unreadable"
-                : scan.IsClean(strict: true) ? "clean" : "warnings");
+                : !scan.HasWarnings ? "clean" : "warnings");
             w.WriteStartArray("dangerous");
             foreach (var f in scan.Findings.Where(f => f.Severity == ScanSeverity.Dangerous).Take(20))
             {

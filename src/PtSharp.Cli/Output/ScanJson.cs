@@ -28,7 +28,7 @@ internal static class ScanJson
             w.WriteNumber("warnings", reports.Count(r => !r.IsDangerous && r.Findings.Any(f => f.Severity == ScanSeverity.Warning)));
             w.WriteNumber("errors", reports.Count(r => r.Error is not null));
             w.WriteNumber("unreadable", reports.Count(r => !r.IsDangerous && r.Unreadable is not null));
-            w.WriteBoolean("clean", reports.All(r => r.IsClean(strict)));
+            w.WriteBoolean("clean", reports.All(r => r.IsClean && r.Unreadable is null && !(strict && r.HasWarnings)));
             w.WriteEndObject();
             w.WriteEndObject();
         }
@@ -42,8 +42,8 @@ internal static class ScanJson
         w.WriteNumber("bytes", r.Length);
         w.WriteString("container", ScanNames.Container(r.Container));
         w.WriteString("verdict", r.Error is not null ? "error" : r.IsDangerous ? "dangerous"
-            : r.Unreadable is not null ? "unreadable" : r.IsClean(true) ? "clean" : "warnings");
-        w.WriteBoolean("clean", r.IsClean(strict));
+            : r.Unreadable is not null ? "unreadable" : !r.HasWarnings ? "clean" : "warnings");
+        w.WriteBoolean("clean", r.IsClean && r.Unreadable is null && !(strict && r.HasWarnings));
         w.WriteNumber("pickles", r.PickleCount);
         w.WriteBoolean("malformed", r.IsMalformed);
         if (r.Error is not null) w.WriteString("error", r.Error);

@@ -68,7 +68,8 @@ public static class CheckpointConverter
             var castOptions = new CastOptions { Target = target };
             foreach (var p in options.DTypeInclude) castOptions.Include.Add(p);
             var cast = DTypeCast.Apply(tensors, castOptions);
-            tensors = cast.Tensors;
+            // A cast keeps the names, so the modules' _metadata still applies (key surgery drops it).
+            tensors = options.Keys.IsEmpty ? new StateDict(cast.Tensors, source.StateDict.Metadata) : cast.Tensors;
             report.Cast = cast;
             report.KeyRules.AddRange(cast.Rules);
             report.Warnings.AddRange(cast.Warnings);
@@ -272,6 +273,10 @@ public sealed class ConvertReport
 
     /// <summary>With <see cref="ConvertOptions.DryRun"/>: the files that would be written, in order.</summary>
     public List<PlannedFile> Planned { get; } = [];
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{InputFormat.Name()} -> {OutputFormat.Name()}: {TensorCount} tensors, {Bytes} bytes in {Files.Count} file{(Files.Count == 1 ? "" : "s")}";
 }
 
 /// <summary>A file <see cref="CheckpointConverter.Convert"/> would write (<see cref="ConvertOptions.DryRun"/>).</summary>

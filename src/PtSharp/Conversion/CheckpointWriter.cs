@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using PtSharp.Errors;
+using PtSharp.IO;
 using PtSharp.Loading;
 using PtSharp.Safetensors;
 using PtSharp.Sharding;
@@ -44,7 +45,9 @@ public static class CheckpointWriter
         var shards = Shards(tensors, options.MaxShardSize, format);
         if (shards.Count == 1 && !indexPath)
         {
-            var single = WriteOne(basePath, shards[0], format, options, new ProgressOffset(options.Progress, 0));
+            // Unsharded, the state dict is written as given: a StateDict keeps its _metadata.
+            IReadOnlyList<NamedTensor> whole = options.MaxShardSize is null ? tensors : shards[0];
+            var single = WriteOne(basePath, whole, format, options, new ProgressOffset(options.Progress, 0));
             return new CheckpointWriteResult([System.IO.Path.GetFullPath(basePath)], null, single.Bytes, single.Aliases,
                 new Dictionary<string, string>(), options.Verify);
         }
@@ -155,7 +158,7 @@ public static class CheckpointWriter
 
     private sealed record Written(long Bytes, IReadOnlyDictionary<string, string> Aliases);
 
-    private static Written WriteOne(string path, List<NamedTensor> tensors, CheckpointFormat format, CheckpointSaveOptions options, IProgress<long>? progress)
+    private static Written WriteOne(string path, IReadOnlyList<NamedTensor> tensors, CheckpointFormat format, CheckpointSaveOptions options, IProgress<long>? progress)
     {
         if (format == CheckpointFormat.Safetensors)
         {
@@ -171,7 +174,7 @@ public static class CheckpointWriter
         }
         // The .pt writer's checksum thread reads every large storage ahead of the copy (faulting the mapped sources
         // in); the written file is read back and compared before it replaces the target.
-        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)), new PtSaveOptions { Progress = progress, Cancellation = options.Cancellation },
+        PtWriter.SaveStateDict(path, tensors, new PtSaveOptions { Progress = progress, Cancellation = options.Cancellation },
             !options.Verify ? null : temp =>
             {
                 using var back = PtFile.Open(temp);
@@ -230,23 +233,12 @@ public static class CheckpointWriter
 
     internal static void WriteTextAtomically(string path, string text, bool flush)
     {
-        string full = SafetensorsWriter.ReplaceTarget(path);
-        string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, temp =>
         {
-            using (var s = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                s.Write(Encoding.UTF8.GetBytes(text));
-                s.Flush(flush);
-            }
-            SafetensorsWriter.KeepPermissions(temp, full);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+            using var s = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            s.Write(Encoding.UTF8.GetBytes(text));
+            s.Flush(flush);
+        });
     }
 
     /// <summary>Reports progress of one file as an offset into the whole write.</summary>

@@ -248,6 +248,10 @@ public sealed class TensorDiff
     public bool Equal => !DTypeChanged && !ShapeChanged && Mismatched == 0;
     /// <summary>True when every value is equal within tolerance, whatever the dtypes.</summary>
     public bool ValuesEqual => !ShapeChanged && Mismatched == 0;
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Name}: {(Equal ? "equal" : "different")} (max abs diff {MaxAbsDiff:G6}, {Mismatched} of {Elements} mismatched)");
 }
 
 /// <summary>The result of <see cref="CheckpointDiff.Compare"/>.</summary>
@@ -265,4 +269,8 @@ public sealed class DiffReport
     public List<TensorDiff> Tensors { get; } = [];
     /// <summary>True when both have the same keys and every shared tensor is <see cref="TensorDiff.Equal"/>.</summary>
     public bool Equal => OnlyInA.Count == 0 && OnlyInB.Count == 0 && Tensors.All(t => t.Equal);
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"diff: {(Equal ? "equal" : "different")} ({Tensors.Count} shared, {OnlyInA.Count} only in A, {OnlyInB.Count} only in B)";
 }

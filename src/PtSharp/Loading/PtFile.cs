@@ -86,17 +86,28 @@ public sealed partial class PtFile : IDisposable
     public PtKind Kind { get; private set; }
 
     /// <summary>Names of the zip members without the archive prefix (empty for legacy files).</summary>
+    /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
     public IReadOnlyList<string> RecordNames =>
-        _zip is null ? [] : _zip.Entries.Select(e => ArchiveName is not null && e.Name.StartsWith(ArchiveName + "/", StringComparison.Ordinal) ? e.Name[(ArchiveName.Length + 1)..] : e.Name).ToList();
+        _zip is null ? [] : _disposed ? throw new ObjectDisposedException(nameof(PtFile)) : _zip.Entries.Select(e => ArchiveName is not null && e.Name.StartsWith(ArchiveName + "/", StringComparison.Ordinal) ? e.Name[(ArchiveName.Length + 1)..] : e.Name).ToList();
 
     /// <summary>The zip members (empty for legacy files).</summary>
-    public IReadOnlyList<ZipEntry> Entries => _zip?.Entries ?? [];
+    /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
+    public IReadOnlyList<ZipEntry> Entries
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _zip?.Entries ?? [];
+        }
+    }
 
     /// <summary>Reads a record (name without the archive prefix), inflating it if it is compressed.</summary>
     /// <exception cref="KeyNotFoundException">No such record.</exception>
     /// <exception cref="PtFormatException">The record cannot be read.</exception>
+    /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
     public byte[] ReadRecord(string name)
     {
+        ThrowIfDisposed();
         if (_zip is null || !_zip.TryGetEntry(ArchiveName + "/" + name, out var e) && !_zip.TryGetEntry(name, out e))
             throw new KeyNotFoundException($"record '{name}' is not in the archive");
         var w = _zip.GetPayload(e, Options.ZipLimits);
@@ -114,10 +125,10 @@ public sealed partial class PtFile : IDisposable
     /// for a checkpoint, the model state dict under a well-known key (<c>state_dict</c>, <c>model_state_dict</c>,
     /// <c>model</c>, ...) or, when there is none, all tensors; for anything else all tensors.
     /// </summary>
-    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this));
+    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this), StateDictMetadata.Of(Root, Kind));
 
     /// <summary>The state-dict view (as <see cref="StateDict"/> defines it) of a value inside this file, e.g. a checkpoint's <c>model</c> entry.</summary>
-    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value));
+    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value), StateDictMetadata.Of(value));
 
     /// <summary>
     /// Finds a value by a dotted path of dict keys, list/tuple indices and object attributes, e.g.
@@ -151,8 +162,21 @@ public sealed partial class PtFile : IDisposable
 
     private ParameterCount? _count;
 
-    /// <summary>Unmaps the file.</summary>
-    public void Dispose() => _source.Dispose();
+    /// <summary>
+    /// Unmaps the file. Its tensors' data accessors, <see cref="ReadRecord"/>, <see cref="Entries"/> and
+    /// <see cref="RecordNames"/> throw <see cref="ObjectDisposedException"/> afterwards; the object tree stays.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var s in Storages) s.Release();
+        _source.Dispose();
+    }
+
+    private bool _disposed;
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     private void Parse()
     {
@@ -187,4 +211,7 @@ public sealed partial class PtFile : IDisposable
             ByteOrder = result.BigEndian ? "big" : "little";
         }
     }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Format.Name()} file '{Path ?? "<memory>"}' ({Kind.Name()}, {Storages.Count} storages)";
 }

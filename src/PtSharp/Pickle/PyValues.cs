@@ -40,6 +40,9 @@ public sealed class PyList : List<object?>
     public PyList() { }
     /// <summary>Creates a list holding the given items.</summary>
     public PyList(IEnumerable<object?> items) : base(items) { }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"list[{Count}]";
 }
 
 /// <summary>A Python <c>set</c> or <c>frozenset</c>; items keep the order in which the pickle listed them.</summary>
@@ -49,6 +52,9 @@ public sealed class PySet : List<object?>
     public PySet(bool frozen) { IsFrozen = frozen; }
     /// <summary>True for <c>frozenset</c>.</summary>
     public bool IsFrozen { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{(IsFrozen ? "frozenset" : "set")}[{Count}]";
 }
 
 /// <summary>A Python <c>bytearray</c>. (Python <c>bytes</c> values are plain <see cref="byte"/> arrays.)</summary>

@@ -134,7 +134,12 @@ public sealed class SafetensorsFile : IDisposable
     public PtTensor this[string name] => TryGetTensor(name, out var t) ? t : throw new KeyNotFoundException($"tensor '{name}' is not in the file");
 
     /// <summary>Unmaps the file.</summary>
-    public void Dispose() => _source.Dispose();
+    /// <remarks>Its tensors' data accessors throw <see cref="ObjectDisposedException"/> afterwards.</remarks>
+    public void Dispose()
+    {
+        foreach (var e in Entries) e.Tensor?.Storage?.Release();
+        _source.Dispose();
+    }
 
     private List<NamedTensor> BuildStateDict()
     {

@@ -32,10 +32,7 @@ public static partial class SafetensorsWriter
         ArgumentNullException.ThrowIfNull(tensors);
         options ??= new SafetensorsSaveOptions();
         var plan = SafetensorsPlan.Create(tensors, options);
-        string full = ReplaceTarget(path);
-        string dir = System.IO.Path.GetDirectoryName(full)!;
-        string temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        string full = AtomicFile.Write(path, temp =>
         {
             // FileShare.Read so the verifier can map the file while this handle is still open.
             using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read, FileOptions.None, plan.FileLength))
@@ -65,14 +62,7 @@ public static partial class SafetensorsWriter
                     }
                 }
             }
-            KeepPermissions(temp, full);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        });
         return Result(full, plan, options.Verify);
     }
 
@@ -86,20 +76,6 @@ public static partial class SafetensorsWriter
         var plan = SafetensorsPlan.Create(tensors, options);
         Write(stream, plan, options);
         return Result(null, plan, false);
-    }
-
-    /// <summary>The file a save replaces: the path itself, or for a symbolic link its final target (as torch.save writes through links).</summary>
-    internal static string ReplaceTarget(string path)
-    {
-        string full = System.IO.Path.GetFullPath(path);
-        var info = new FileInfo(full);
-        return info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target ? target.FullName : full;
-    }
-
-    /// <summary>Gives the new file the permissions of the file it replaces.</summary>
-    internal static void KeepPermissions(string temp, string replaced)
-    {
-        if (!OperatingSystem.IsWindows() && File.Exists(replaced)) File.SetUnixFileMode(temp, File.GetUnixFileMode(replaced));
     }
 
     private static SafetensorsWriteResult Result(string? path, SafetensorsPlan plan, bool verified) =>

@@ -53,7 +53,17 @@ public sealed class ScanReport
     /// <summary>True when any finding is <see cref="ScanSeverity.Dangerous"/>.</summary>
     public bool IsDangerous => Findings.Any(f => f.Severity == ScanSeverity.Dangerous);
 
-    /// <summary>True when the file has no dangerous finding and, with <paramref name="strict"/>, no warning either, and was scanned.</summary>
-    /// <param name="strict">Also fail on warnings (unknown globals, malformed pickles, container oddities).</param>
-    public bool IsClean(bool strict) => Error is null && !Findings.Any(f => f.Severity == ScanSeverity.Dangerous || strict && f.Severity == ScanSeverity.Warning);
+    /// <summary>True when any finding is a <see cref="ScanSeverity.Warning"/> (unknown globals, malformed pickles, container oddities).</summary>
+    public bool HasWarnings => Findings.Any(f => f.Severity == ScanSeverity.Warning);
+
+    /// <summary>
+    /// True when the file was scanned and has no dangerous finding. The strict verdict (<c>pt scan --strict</c>),
+    /// which fails on warnings too, is <c>IsClean &amp;&amp; !HasWarnings</c>.
+    /// </summary>
+    public bool IsClean => Error is null && !IsDangerous;
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"scan of '{Path}': {(Error is not null ? "error" : IsDangerous ? "dangerous" : HasWarnings ? "warnings" : "clean")} " +
+        $"({Findings.Count} finding{(Findings.Count == 1 ? "" : "s")})";
 }

@@ -111,4 +111,7 @@ public sealed class ShardIndex
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"shard index ({WeightMap.Count} tensors in {Shards.Count} shards)";
 }

@@ -31,12 +31,6 @@ internal sealed class ShardedCheckpoint
     /// <summary>True when the shards are safetensors files (else .pt files).</summary>
     public bool IsSafetensors { get; private set; }
 
-    /// <summary>The format an index name implies: <c>*.safetensors.index.json</c> is sharded safetensors, else sharded .pt.</summary>
-    public static CheckpointFormat FormatOf(string indexPath) =>
-        indexPath.EndsWith(".safetensors.index.json", StringComparison.OrdinalIgnoreCase)
-            ? CheckpointFormat.ShardedSafetensors
-            : CheckpointFormat.ShardedPt;
-
     /// <summary>Opens the index and its shards; every file opened is added to <paramref name="owned"/>.</summary>
     /// <exception cref="PtFormatException">A shard is missing or malformed, or disagrees with the index.</exception>
     public static ShardedCheckpoint Open(string indexPath, PtLoadOptions? ptOptions, SafetensorsReadOptions? stOptions, List<IDisposable> owned)

@@ -39,9 +39,14 @@ public sealed unsafe class PtStorage
     public string Location { get; }
 
     /// <summary>The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.</summary>
+    /// <exception cref="ObjectDisposedException">The name was not read yet and the owning file was disposed.</exception>
     public string? Record
     {
-        get => _record ??= RecordOf.NameOf?.Invoke(RecordOf.Index);
+        get
+        {
+            if (_record is null && RecordOf.NameOf is not null && _released) ThrowDisposed();
+            return _record ??= RecordOf.NameOf?.Invoke(RecordOf.Index);
+        }
         internal set => _record = value;
     }
 
@@ -97,12 +102,29 @@ public sealed unsafe class PtStorage
         }
     }
 
+    /// <summary>
+    /// True when the file that owns the bytes (<c>PtFile</c>, <c>SafetensorsFile</c>, <c>Checkpoint</c>) was
+    /// disposed: every data accessor then throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public bool IsDisposed => _released || (_source is { } s && s.Pointer == null && s.Length > 0);
+
+    /// <summary>Revokes access to the bytes: the owning file is being disposed.</summary>
+    internal void Release() => _released = true;
+
+    private bool _released;
+
+    /// <summary>
+    /// The first byte in host order. Every data accessor comes here, so this is where a disposed owner is caught:
+    /// a released storage, or a mapping whose pointer the unmapping cleared, never hands out unmapped memory.
+    /// </summary>
     internal byte* Pointer
     {
         get
         {
             if (_source is null) throw new InvalidOperationException($"storage '{Key}' has no data (location '{Location}')");
-            if (!IsBigEndian || SwapUnit == 1) return _source.Pointer + _start;
+            byte* p = _source.Pointer;
+            if (_released || (p == null && _source.Length > 0)) ThrowDisposed();
+            if (!IsBigEndian || SwapUnit == 1) return p + _start;
             if (_swapped is null)
             {
                 Interlocked.CompareExchange(ref _swapped, Swap(), null);
@@ -110,6 +132,10 @@ public sealed unsafe class PtStorage
             return _swapped.Pointer;
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowDisposed() => throw new ObjectDisposedException(
+        "PtStorage", $"storage '{Key}' belongs to a file that was disposed; read its tensors before disposing the file");
 
     private PinnedBytes Swap()
     {

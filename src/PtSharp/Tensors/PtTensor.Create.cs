@@ -47,13 +47,24 @@ public sealed unsafe partial class PtTensor
     }
 
     /// <summary>Creates a tensor viewing <paramref name="storage"/> (for views and tied weights that share storage).</summary>
-    /// <exception cref="PtFormatException">The view reaches past the storage or has negative sizes or strides.</exception>
+    /// <exception cref="ArgumentException">The view reaches past the storage, has negative sizes, strides or offset, or its sizes and strides differ in number.</exception>
     public static PtTensor FromStorage(PtStorage storage, DType dtype, ReadOnlySpan<long> shape, ReadOnlySpan<long> stride, long storageOffset)
-        => TensorLayout.Create(dtype, shape.ToArray(), stride.ToArray(), storageOffset, storage, "<tensor>", 0);
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        try
+        {
+            return TensorLayout.Create(dtype, shape.ToArray(), stride.ToArray(), storageOffset, storage, "<tensor>", 0);
+        }
+        catch (PtFormatException e)
+        {
+            // The same checks guard files and callers; a caller's bad view is a bad argument, not bad data.
+            throw new ArgumentException(e.Detail, e);
+        }
+    }
 
     /// <summary>A view of this tensor's storage with another shape, stride and offset (like torch's <c>as_strided</c>).</summary>
     /// <exception cref="InvalidOperationException">The tensor has no storage.</exception>
-    /// <exception cref="PtFormatException">The view reaches past the storage.</exception>
+    /// <exception cref="ArgumentException">The view reaches past the storage or is malformed (see <see cref="FromStorage"/>).</exception>
     public PtTensor View(ReadOnlySpan<long> shape, ReadOnlySpan<long> stride, long storageOffset)
     {
         if (Storage is null) throw new InvalidOperationException($"{this} has no storage to view");

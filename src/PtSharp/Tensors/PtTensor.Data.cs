@@ -11,7 +11,7 @@ public sealed unsafe partial class PtTensor
         if (Storage is null || !Storage.HasData) throw new InvalidOperationException($"{this} has no data (device '{Device}')");
     }
 
-    private void RequireElementType<T>() where T : unmanaged
+    private void RequireElementType<T>(bool reinterpret = false) where T : unmanaged
     {
         // Element offsets of these dtypes count 4- or 2-bit values, not bytes: reading them as bytes would run past
         // the storage (fuzz regression). Their bytes are available through Storage.Bytes.
@@ -19,6 +19,10 @@ public sealed unsafe partial class PtTensor
             throw new InvalidOperationException($"{this} packs several values per byte; read its Storage.Bytes instead");
         if (sizeof(T) != DType.ElementSize())
             throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes but {DType.Name()} elements are {DType.ElementSize()} bytes");
+        if (!reinterpret && !ElementTypes.Matches<T>(DType))
+            throw new ArgumentException(
+                $"{typeof(T).Name} is not the element type of {DType.Name()} tensors ({ElementTypes.Describe(DType)}); " +
+                "use Reinterpret<T>() or AsBytes() to read the bits as another type");
     }
 
     private byte* ElementPointer(long elementOffset) => Storage!.Pointer + elementOffset * DType.ElementSize();
@@ -29,14 +33,49 @@ public sealed unsafe partial class PtTensor
     /// The span is valid until the owning <c>PtFile</c> is disposed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor is not contiguous, is sparse, or has no data.</exception>
-    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the element size.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not the dtype's element type (see <see cref="Reinterpret{T}"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The owning file was disposed.</exception>
     public ReadOnlySpan<T> AsSpan<T>() where T : unmanaged
     {
         RequireData();
         RequireElementType<T>();
+        return ContiguousSpan<T>();
+    }
+
+    private ReadOnlySpan<T> ContiguousSpan<T>() where T : unmanaged
+    {
         if (!IsContiguous) throw new InvalidOperationException($"{this} is not contiguous (stride [{string.Join(", ", StrideArray)}]); use AsTensorSpan or ToArray");
         if (ElementCount > int.MaxValue) throw new NotSupportedException($"{this} has more elements than one span can address; use AsTensorSpan");
         return new ReadOnlySpan<T>(ElementPointer(StorageOffset), (int)ElementCount);
+    }
+
+    /// <summary>
+    /// The elements of a contiguous tensor read as <typeparamref name="T"/> whatever the dtype (the bits
+    /// reinterpreted, like <c>tensor.view(dtype)</c> of the same element size), without copying. Valid until the
+    /// owning file is disposed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not contiguous, is sparse, or has no data.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not have the dtype's element size.</exception>
+    /// <exception cref="ObjectDisposedException">The owning file was disposed.</exception>
+    public ReadOnlySpan<T> Reinterpret<T>() where T : unmanaged
+    {
+        RequireData();
+        RequireElementType<T>(reinterpret: true);
+        return ContiguousSpan<T>();
+    }
+
+    /// <summary>The bytes of a contiguous tensor's elements (host byte order), without copying.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is not contiguous, is sparse, packs several values per byte, or has no data.</exception>
+    /// <exception cref="ObjectDisposedException">The owning file was disposed.</exception>
+    public ReadOnlySpan<byte> AsBytes()
+    {
+        RequireData();
+        if (DType is DType.QUInt4x2 or DType.QUInt2x4)
+            throw new InvalidOperationException($"{this} packs several values per byte; read its Storage.Bytes instead");
+        if (!IsContiguous) throw new InvalidOperationException($"{this} is not contiguous (stride [{string.Join(", ", StrideArray)}]); use ToArray");
+        long length = checked(ElementCount * DType.ElementSize());
+        if (length > int.MaxValue) throw new NotSupportedException($"{this} has more bytes than one span can address; use AsTensorSpan");
+        return new ReadOnlySpan<byte>(ElementPointer(StorageOffset), (int)length);
     }
 
     /// <summary>
@@ -44,7 +83,8 @@ public sealed unsafe partial class PtTensor
     /// the owning <c>PtFile</c> is disposed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor is sparse or has no data.</exception>
-    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the element size.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not the dtype's element type.</exception>
+    /// <exception cref="ObjectDisposedException">The owning file was disposed.</exception>
     public ReadOnlyTensorSpan<T> AsTensorSpan<T>() where T : unmanaged
     {
         RequireData();
@@ -66,7 +106,8 @@ public sealed unsafe partial class PtTensor
 
     /// <summary>Copies the logical elements (row-major, strides applied) into a new array.</summary>
     /// <exception cref="InvalidOperationException">The tensor is sparse or has no data.</exception>
-    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match the element size.</exception>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not the dtype's element type.</exception>
+    /// <exception cref="ObjectDisposedException">The owning file was disposed.</exception>
     public T[] ToArray<T>() where T : unmanaged
     {
         RequireData();

@@ -32,4 +32,9 @@ public sealed class QuantizationParameters
     public object? ZeroPoints { get; }
     /// <summary>Channel axis for per-channel schemes.</summary>
     public long Axis { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => Scales is null
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Scheme}(scale={Scale:R}, zero_point={ZeroPoint})")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Scheme}(axis={Axis})");
 }

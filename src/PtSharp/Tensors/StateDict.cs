@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics.CodeAnalysis;
+using PtSharp.Pickle;
 
 namespace PtSharp.Tensors;
 
@@ -14,12 +15,25 @@ public sealed class StateDict : IReadOnlyList<NamedTensor>
     private Dictionary<string, PtTensor>? _byName; // built on the first lookup: opening stays a list copy
 
     /// <summary>Wraps <paramref name="items"/> (not copied).</summary>
+    /// <param name="items">The named tensors, in order.</param>
+    /// <param name="metadata">The <c>_metadata</c> torch attaches to a state dict, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="items"/> is <see langword="null"/>.</exception>
-    public StateDict(IReadOnlyList<NamedTensor> items)
+    public StateDict(IReadOnlyList<NamedTensor> items, PyDict? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         _items = items;
+        Metadata = metadata;
     }
+
+    /// <summary>
+    /// The <c>_metadata</c> torch attaches to a state dict: an ordered dict of module prefix (<c>""</c> for the
+    /// root, <c>"conv1"</c>...) to a dict holding the module's <c>version</c>, which <c>load_state_dict</c> passes
+    /// to each module (BatchNorm loads older versions differently). A saved state dict's own; for a pickled or
+    /// TorchScript module the one <c>module.state_dict()</c> gives; <see langword="null"/> when there is none.
+    /// <see cref="Writing.PtWriter.SaveStateDict(string, IEnumerable{NamedTensor}, Writing.PtSaveOptions?)"/>
+    /// writes it.
+    /// </summary>
+    public PyDict? Metadata { get; }
 
     /// <summary>An empty state dict.</summary>
     public static StateDict Empty { get; } = new([]);

@@ -1,5 +1,6 @@
 using System.Text;
 using PtSharp.Errors;
+using PtSharp.IO;
 using PtSharp.Tensors;
 
 namespace PtSharp.Writing;
@@ -26,33 +27,20 @@ public static class PtWriter
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new PtSaveOptions();
-        string full = System.IO.Path.GetFullPath(path);
-        // Write through a symbolic link (as torch.save does), not over it.
-        if (new FileInfo(full).LinkTarget is not null && new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target)
-            full = target.FullName;
+        string full = AtomicFile.Target(path);
         string archive = options.ArchiveName ?? ArchiveNameFor(full);
         var plan = Prepare(root);
-        string dir = System.IO.Path.GetDirectoryName(full)!;
-        string temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(full, temp =>
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var flusher = new IO.BackgroundFlush(stream.SafeFileHandle);
+                var flusher = new BackgroundFlush(stream.SafeFileHandle);
                 WriteArchive(stream, archive, plan, options, flusher);
                 flusher.Drain();
                 stream.Flush(flushToDisk: true);
             }
             checkBeforeReplace?.Invoke(temp);
-            if (!OperatingSystem.IsWindows() && File.Exists(full))
-                File.SetUnixFileMode(temp, File.GetUnixFileMode(full)); // keep the replaced file's permissions
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        });
     }
 
     /// <summary>Writes <paramref name="root"/> as a .pt zip to a stream (archive name <c>archive</c> unless set).</summary>
@@ -64,16 +52,21 @@ public static class PtWriter
         WriteArchive(stream, options.ArchiveName ?? "archive", Prepare(root), options);
     }
 
-    /// <summary>Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.</summary>
+    /// <summary>
+    /// Saves a state dict: an <c>OrderedDict</c> of name → tensor, as <c>torch.save(model.state_dict())</c> writes.
+    /// Takes the same pairs as <c>SafetensorsWriter</c>; a <see cref="StateDict"/> with
+    /// <see cref="StateDict.Metadata"/> is written with it as its <c>_metadata</c>, as torch saves one.
+    /// </summary>
     /// <exception cref="PtWriteException">A tensor cannot be written.</exception>
-    public static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options = null) =>
+    public static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options = null) =>
         SaveStateDict(path, tensors, options, checkBeforeReplace: null);
 
-    /// <summary><see cref="SaveStateDict(string, IEnumerable{KeyValuePair{string, PtTensor}}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
-    internal static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, PtTensor>> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
+    /// <summary><see cref="SaveStateDict(string, IEnumerable{NamedTensor}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
+    internal static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
     {
         var dict = new Pickle.PyDict("collections.OrderedDict");
-        foreach (var kv in tensors) dict.Set(kv.Key, kv.Value);
+        foreach (var (name, tensor) in tensors) dict.Set(name, tensor);
+        if (tensors is StateDict { Metadata: { } metadata }) dict.Attributes = new Pickle.PyDict { { "_metadata", metadata } };
         Save(path, dict, options, checkBeforeReplace);
     }
 

@@ -36,4 +36,8 @@ public sealed class ZipEntry
     public bool IsStored => Method == 0;
     /// <summary>True when bit 0 (traditional or strong encryption) is set.</summary>
     public bool IsEncrypted => (Flags & 1) != 0;
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{Name} ({UncompressedSize} bytes{(Method == 0 ? "" : $", method {Method}, {CompressedSize} compressed")})";
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PtSharp.Cli;
 using PtSharp.Cli.Commands;
 using PtSharp.Loading;
 using PtSharp.Safetensors;
@@ -32,7 +33,7 @@ public sealed class DiffCommandTests : IDisposable
         var pt = Fixture("torch-2.6/cnn_bn_state_dict.pt");
         using (var f = PtFile.Open(pt)) SafetensorsWriter.Save(Out("cnn.safetensors"), f.StateDict);
         var (code, stdout, stderr) = Diff(pt, Out("cnn.safetensors"));
-        Assert.True(code == DiffCommand.Equal, stderr + stdout);
+        Assert.True(code == ExitCodes.Ok, stderr + stdout);
         Assert.Contains("result: equal", stdout);
         Assert.Contains("(safetensors, 9 tensors)", stdout);
     }
@@ -43,7 +44,7 @@ public sealed class DiffCommandTests : IDisposable
         SafetensorsWriter.Save(Out("a.safetensors"), [new("w", PtTensor.FromArray(new[] { 1f, 2 }, [2])), new("only_a", PtTensor.Scalar(1f))]);
         SafetensorsWriter.Save(Out("b.safetensors"), [new("w", PtTensor.FromArray(new[] { 1f, 2.5f }, [2])), new("only_b", PtTensor.Scalar(1f))]);
         var (code, stdout, _) = Diff(Out("a.safetensors"), Out("b.safetensors"));
-        Assert.Equal(DiffCommand.Different, code);
+        Assert.Equal(ExitCodes.DiffDifferent, code);
         Assert.Contains("only in A (1):", stdout);
         Assert.Contains("only_b", stdout);
         Assert.Contains("different values (1):", stdout);
@@ -56,9 +57,9 @@ public sealed class DiffCommandTests : IDisposable
     {
         SafetensorsWriter.Save(Out("a.safetensors"), [new("w", PtTensor.FromArray(new[] { 1f }, [1]))]);
         SafetensorsWriter.Save(Out("b.safetensors"), [new("w", PtTensor.FromArray(new[] { 1.001f }, [1]))]);
-        Assert.Equal(DiffCommand.Different, Diff(Out("a.safetensors"), Out("b.safetensors")).Code);
-        Assert.Equal(DiffCommand.Equal, Diff(Out("a.safetensors"), Out("b.safetensors"), atol: 0.01).Code);
-        Assert.Equal(DiffCommand.Equal, Diff(Out("a.safetensors"), Out("b.safetensors"), rtol: 0.01).Code);
+        Assert.Equal(ExitCodes.DiffDifferent, Diff(Out("a.safetensors"), Out("b.safetensors")).Code);
+        Assert.Equal(ExitCodes.Ok, Diff(Out("a.safetensors"), Out("b.safetensors"), atol: 0.01).Code);
+        Assert.Equal(ExitCodes.Ok, Diff(Out("a.safetensors"), Out("b.safetensors"), rtol: 0.01).Code);
     }
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class DiffCommandTests : IDisposable
         SafetensorsWriter.Save(Out("a.safetensors"), [new("w", PtTensor.FromArray(new[] { 1f, 0 }, [2]))]);
         SafetensorsWriter.Save(Out("b.safetensors"), [new("w", PtTensor.FromArray(new[] { 1f, 2 }, [2]))]);
         var (code, stdout, _) = Diff(Out("a.safetensors"), Out("b.safetensors"), json: true);
-        Assert.Equal(DiffCommand.Different, code);
+        Assert.Equal(ExitCodes.DiffDifferent, code);
         var root = JsonDocument.Parse(stdout).RootElement;
         Assert.False(root.GetProperty("equal").GetBoolean());
         var t = root.GetProperty("tensors")[0];
@@ -92,17 +93,17 @@ public sealed class DiffCommandTests : IDisposable
     {
         File.WriteAllBytes(Out("bad.pt"), [1, 2, 3]);
         var (code, stdout, stderr) = Diff(Out("bad.pt"), Fixture("torch-2.6/mlp_state_dict.pt"));
-        Assert.Equal(DiffCommand.Trouble, code);
+        Assert.Equal(ExitCodes.DiffTrouble, code);
         Assert.Empty(stdout);
         Assert.Single(stderr.Trim().Split('\n'));
-        Assert.Equal(DiffCommand.Trouble, Diff(Out("missing.pt"), Out("bad.pt")).Code);
-        Assert.Equal(DiffCommand.Trouble, Diff(Fixture("torch-2.6/mlp_state_dict.pt"), Fixture("torch-2.6/mlp_state_dict.pt"), atol: -1).Code);
+        Assert.Equal(ExitCodes.DiffTrouble, Diff(Out("missing.pt"), Out("bad.pt")).Code);
+        Assert.Equal(ExitCodes.DiffTrouble, Diff(Fixture("torch-2.6/mlp_state_dict.pt"), Fixture("torch-2.6/mlp_state_dict.pt"), atol: -1).Code);
     }
 
     [Fact]
     public void The_same_model_saved_by_two_torch_versions_is_equal()
     {
         var (code, stdout, _) = Diff(Fixture("torch-1.13/views.pt"), Fixture("torch-2.6/views.pt"));
-        Assert.True(code == DiffCommand.Equal, stdout);
+        Assert.True(code == ExitCodes.Ok, stdout);
     }
 }

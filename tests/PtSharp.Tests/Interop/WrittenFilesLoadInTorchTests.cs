@@ -40,7 +40,7 @@ public sealed class WrittenFilesLoadInTorchTests(ITestOutputHelper output)
                 if (file.Format == PtFormat.TorchScript)
                 {
                     mode = "state_dict";
-                    PtWriter.SaveStateDict(written, file.StateDict.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor.Detach())));
+                    PtWriter.SaveStateDict(written, file.StateDict.Select(t => new NamedTensor(t.Name, t.Tensor.Detach())));
                 }
                 else PtWriter.Save(written, file.Root);
                 manifest.Add(new() { ["written"] = written, ["expected"] = golden.ExpectedPath, ["mode"] = mode });

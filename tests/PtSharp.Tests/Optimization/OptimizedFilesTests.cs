@@ -28,7 +28,7 @@ public sealed class OptimizedFilesTests : IDisposable
     private string Save(params (string Name, PtTensor Tensor)[] tensors)
     {
         string path = Path(Guid.NewGuid().ToString("N") + ".pt");
-        PtWriter.SaveStateDict(path, tensors.Select(t => new KeyValuePair<string, PtTensor>(t.Name, t.Tensor)));
+        PtWriter.SaveStateDict(path, tensors.Select(t => new NamedTensor(t.Name, t.Tensor)));
         return path;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PtSharp.Cli;
 using PtSharp.Cli.Commands;
 using PtSharp.Tests.Support;
 
@@ -24,7 +25,7 @@ public sealed class ScanCommandTests
     public void Clean_state_dict_exits_0_with_a_table()
     {
         var r = Run([Fixture("mlp_state_dict.pt")]);
-        Assert.Equal(ScanCommand.Clean, r.ExitCode);
+        Assert.Equal(ExitCodes.Ok, r.ExitCode);
         Assert.Equal("", r.Stderr);
         Assert.Contains("mlp_state_dict.pt: clean (torch zip, 1 pickle(s))", r.Stdout);
         Assert.Contains("1 file(s) scanned: 0 dangerous", r.Stdout);
@@ -34,7 +35,7 @@ public sealed class ScanCommandTests
     public void Dangerous_file_exits_1_and_names_the_global()
     {
         var r = Run([Malicious("os_system.pt")]);
-        Assert.Equal(ScanCommand.Dangerous, r.ExitCode);
+        Assert.Equal(ExitCodes.ScanDangerous, r.ExitCode);
         Assert.Contains("DANGEROUS", r.Stdout);
         Assert.Contains("os.system", r.Stdout);
         Assert.Contains("dangerous-global", r.Stdout);
@@ -44,30 +45,30 @@ public sealed class ScanCommandTests
     public void Unknown_globals_fail_only_with_strict()
     {
         var path = Fixture("full_model_user.pt");
-        Assert.Equal(ScanCommand.Clean, Run([path]).ExitCode);
-        Assert.Equal(ScanCommand.Dangerous, Run([path], strict: true).ExitCode);
+        Assert.Equal(ExitCodes.Ok, Run([path]).ExitCode);
+        Assert.Equal(ExitCodes.ScanDangerous, Run([path], strict: true).ExitCode);
     }
 
     [Fact]
     public void Allow_option_extends_the_allowlist_for_strict_mode()
     {
         var path = Fixture("checkpoint_adam.pt");
-        Assert.Equal(ScanCommand.Dangerous, Run([path], strict: true).ExitCode);
-        Assert.Equal(ScanCommand.Clean, Run([path], strict: true, allow: ["argparse.Namespace", "builtins.frozenset"]).ExitCode);
+        Assert.Equal(ExitCodes.ScanDangerous, Run([path], strict: true).ExitCode);
+        Assert.Equal(ExitCodes.Ok, Run([path], strict: true, allow: ["argparse.Namespace", "builtins.frozenset"]).ExitCode);
     }
 
     [Fact]
     public void Missing_path_exits_2_with_one_stderr_line()
     {
         var r = Run(["/nonexistent/ptsharp.pt"]);
-        Assert.Equal(ScanCommand.Error, r.ExitCode);
+        Assert.Equal(ExitCodes.ScanError, r.ExitCode);
         Assert.Equal("error: no such file or directory: /nonexistent/ptsharp.pt", r.Stderr.Trim());
     }
 
     [Fact]
     public void Dangerous_wins_over_errors()
     {
-        Assert.Equal(ScanCommand.Dangerous, Run([Malicious("os_system.pt"), "/nonexistent/ptsharp.pt"]).ExitCode);
+        Assert.Equal(ExitCodes.ScanDangerous, Run([Malicious("os_system.pt"), "/nonexistent/ptsharp.pt"]).ExitCode);
     }
 
     [Fact]
@@ -79,9 +80,9 @@ public sealed class ScanCommandTests
         {
             File.Copy(Fixture("mlp_state_dict.pt"), Path.Combine(dir, "a.pt"));
             File.Copy(Malicious("posix_system.pt"), Path.Combine(dir, "sub", "b.bin"));
-            Assert.Equal(ScanCommand.Clean, Run([dir]).ExitCode);
+            Assert.Equal(ExitCodes.Ok, Run([dir]).ExitCode);
             var r = Run([dir], recursive: true, json: true);
-            Assert.Equal(ScanCommand.Dangerous, r.ExitCode);
+            Assert.Equal(ExitCodes.ScanDangerous, r.ExitCode);
             using var doc = JsonDocument.Parse(r.Stdout);
             Assert.Equal(2, doc.RootElement.GetProperty("summary").GetProperty("files").GetInt32());
         }
@@ -92,7 +93,7 @@ public sealed class ScanCommandTests
     public void Json_is_one_document_with_globals_and_findings()
     {
         var r = Run([Malicious("nested_pickle_loads.pt"), Fixture("mlp_state_dict.pt")], json: true);
-        Assert.Equal(ScanCommand.Dangerous, r.ExitCode);
+        Assert.Equal(ExitCodes.ScanDangerous, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);
         var files = doc.RootElement.GetProperty("files");
         Assert.Equal(2, files.GetArrayLength());
@@ -112,7 +113,7 @@ public sealed class ScanCommandTests
         try
         {
             var r = Run([Malicious("getattr_chain.pt"), Malicious("zip_data_after.pt")], sarif: sarif);
-            Assert.Equal(ScanCommand.Dangerous, r.ExitCode);
+            Assert.Equal(ExitCodes.ScanDangerous, r.ExitCode);
             using var doc = JsonDocument.Parse(File.ReadAllText(sarif));
             var root = doc.RootElement;
             Assert.Equal("2.1.0", root.GetProperty("version").GetString());

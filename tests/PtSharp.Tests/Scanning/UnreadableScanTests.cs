@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PtSharp.Cli;
 using PtSharp.Cli.Commands;
 using PtSharp.Tests.Support;
 
@@ -41,7 +42,7 @@ public sealed class UnreadableScanTests
                 foreach (bool strict in new[] { false, true })
                 {
                     var (code, stdout, stderr) = Run(json: false, strict, path);
-                    Assert.Equal(ScanCommand.Error, code);
+                    Assert.Equal(ExitCodes.ScanError, code);
                     Assert.Equal("", stderr);
                     var line = Assert.Single(stdout.Split('\n'), l => l.Contains("UNREADABLE"));
                     Assert.StartsWith(path + ": UNREADABLE ", line);
@@ -61,7 +62,7 @@ public sealed class UnreadableScanTests
             foreach (var (name, bytes) in Files()) File.WriteAllBytes(Path.Combine(dir, name), bytes);
             File.Copy(Path.Combine(RepoPaths.Fixtures, "torch-1.13", "mlp_state_dict.pt"), Path.Combine(dir, "good.pt"));
             var (code, stdout, stderr) = Run(json: true, strict: false, dir);
-            Assert.Equal(ScanCommand.Error, code);
+            Assert.Equal(ExitCodes.ScanError, code);
             Assert.Equal("", stderr);
             using var doc = JsonDocument.Parse(stdout);
             Assert.Equal(5, doc.RootElement.GetProperty("summary").GetProperty("files").GetInt32());
@@ -71,7 +72,7 @@ public sealed class UnreadableScanTests
             Assert.Equal("clean", good.GetProperty("verdict").GetString());
 
             File.Copy(Path.Combine(RepoPaths.Root, "tests", "malicious", "os_system.pt"), Path.Combine(dir, "evil.pt"));
-            Assert.Equal(ScanCommand.Dangerous, Run(json: false, strict: false, dir).Code);
+            Assert.Equal(ExitCodes.ScanDangerous, Run(json: false, strict: false, dir).Code);
             var table = Run(json: false, strict: false, dir).Stdout;
             Assert.Contains("4 unreadable", table);
         }

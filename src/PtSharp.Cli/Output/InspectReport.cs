@@ -66,7 +66,8 @@ internal sealed record InspectReport(
         }
         var codes = !code ? null : file.PtFile is { } pt ? CodeRecords(pt) : [];
         // The scanner's verdict on the same bytes: inspect never runs a pickle, but it says what Python would run.
-        var scan = System.IO.File.Exists(path) ? PtScanner.ScanFile(path) : null;
+        // Scan what was opened (a pipe or FIFO was copied to a temporary file: its display name cannot be read twice).
+        var scan = System.IO.File.Exists(file.Path) ? PtScanner.ScanFile(file.Path) : null;
         return new InspectReport(path, file, s, codes, counts, sparsity, view) { Scan = scan };
     }
 

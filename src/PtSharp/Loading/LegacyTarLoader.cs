@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Formats.Tar;
+using PtSharp.Containers;
 using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
@@ -15,9 +15,6 @@ namespace PtSharp.Loading;
 /// </summary>
 internal static class LegacyTarLoader
 {
-    public static bool LooksLikeTar(ByteWindow all) =>
-        all.Length >= 512 && all.Span(257, 5, "tar header", null).SequenceEqual("ustar"u8);
-
     public static LoadResult Load(ByteWindow all, PtLoadOptions options)
     {
         var members = ReadMembers(all);
@@ -128,29 +125,24 @@ internal static class LegacyTarLoader
         return v;
     }
 
+    /// <summary>
+    /// The members torch's legacy_load opens, as Python's tarfile finds them (<see cref="TarWalker"/>, the same
+    /// walker the scanner uses): by exact name, the last of equal names, through links; payloads stay in place.
+    /// </summary>
     private static Dictionary<string, ByteWindow> ReadMembers(ByteWindow all)
     {
+        var listing = TarWalker.Walk(all, python313: false);
+        if (listing.Outcome != TarOutcome.End)
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, $"legacy tar container is corrupt: {listing.Problem}", "tar", null);
         var members = new Dictionary<string, ByteWindow>(StringComparer.Ordinal);
-        try
+        foreach (var m in listing.Members)
         {
-            unsafe
-            {
-                using var stream = new UnmanagedMemoryStream(all.Pointer, all.Length);
-                using var reader = new TarReader(stream);
-                TarEntry? entry;
-                while ((entry = reader.GetNextEntry(copyData: false)) is not null)
-                {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                    if (entry.Length > all.Length) ThrowHelper.Format(PtErrorKind.Truncated, $"tar member '{entry.Name}' is longer than the file", entry.Name, null);
-                    var data = PinnedBytes.Allocate(entry.Length);
-                    entry.DataStream.ReadExactly(data.Array);
-                    members[entry.Name] = new ByteWindow(data, 0, data.Length);
-                }
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException or OverflowException)
-        {
-            throw new PtFormatException(PtErrorKind.CorruptContainer, $"legacy tar container is corrupt: {e.Message}", "tar", null, e);
+            var data = m.IsLink ? TarLinks.Resolve(listing.Members, m) : m;
+            if (data is null || !data.HasData) continue;
+            if (data.Sparse) ThrowHelper.Format(PtErrorKind.Unsupported, $"tar member '{m.Name}' is a sparse file", m.Name, null);
+            if (data.Size < 0 || !all.Contains(data.DataOffset, data.Size))
+                ThrowHelper.Format(PtErrorKind.Truncated, $"tar member '{m.Name}' is longer than the file", m.Name, null);
+            members[m.Name] = all.Slice(data.DataOffset, data.Size, "tar member", m.Name);
         }
         return members;
     }

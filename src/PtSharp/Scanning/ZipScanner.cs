@@ -20,69 +20,81 @@ internal static class ZipScanner
         public bool Valid;
     }
 
-    /// <summary>Finds the end-of-central-directory record as miniz does: the last signature within 64 KiB of the end.</summary>
-    public static long FindEnd(ScanSource src)
-    {
-        long min = Math.Max(0, src.Length - ZipLayout.EndOfCentralDirectorySize - ZipLayout.MaxCommentLength);
-        long last = src.Length - ZipLayout.EndOfCentralDirectorySize;
-        if (last < 0) return -1;
-        // The record must start at or before 'last'; search [min, last + 4) for the last signature.
-        var tail = src.Span(min, last + 4 - min);
-        int at = tail.LastIndexOf("PK\x05\x06"u8);
-        return at < 0 ? -1 : min + at;
-    }
+    /// <summary>Finds the end-of-central-directory record exactly as torch's miniz does (<see cref="ZipEndRecords.FindEnd"/>).</summary>
+    public static long FindEnd(ScanSource src) => ZipEndRecords.FindEnd(src.Window);
 
     /// <summary>Where the central directory is; offsets are shifted when the archive was appended to other data.</summary>
-    public readonly record struct Directory(long Count, long CdOffset, long CdSize, long Shift, long EndOfArchive, string? Problem);
+    public readonly record struct Directory(long Count, long CdOffset, long CdSize, long Shift, long EndOfArchive, string? Problem,
+        string? Decoy);
 
     /// <summary>
     /// Reads the end records. Offsets in them are relative to the archive's start; when the archive was appended to
     /// other bytes (cat payload.pkl model.zip) they are off by the prefix length, which is detected the way Python's
     /// zipfile does (the directory ends where the end record begins) and returned as <see cref="Directory.Shift"/>.
     /// </summary>
-    public static Directory Locate(ScanSource src, long eocd)
+    public static Directory Locate(ScanSource src, long eocd, long zip64Override = -1)
     {
         var e = src.Span(eocd, ZipLayout.EndOfCentralDirectorySize);
-        long count = BinaryPrimitives.ReadUInt16LittleEndian(e[10..]);
-        long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(e[12..]);
-        long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(e[16..]);
-        int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(e[20..]);
+        int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(e[ZipEndRecords.EndCommentLengthOffset..]);
         long endOfArchive = Math.Min(src.Length, eocd + ZipLayout.EndOfCentralDirectorySize + commentLength);
-        long directoryEnd = eocd;
-        long locator = eocd - ZipLayout.Zip64LocatorSize;
-        if (locator >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(src.Span(locator, 4)) == ZipLayout.Zip64LocatorSignature)
+        var torch = ZipEndRecords.Resolve(src.Window, eocd);
+        if (torch.Problem is not null) return new Directory(0, 0, 0, 0, endOfArchive, torch.Problem, null);
+        var (count, cdSize, cdOffset) = (torch.Count, torch.DirectorySize, torch.DirectoryOffset);
+        if (zip64Override >= 0)
         {
-            ulong z64u = BinaryPrimitives.ReadUInt64LittleEndian(src.Span(locator + 8, 8));
-            long z64 = z64u > long.MaxValue ? -1 : (long)z64u;
-            if (!IsZip64End(src, z64)) z64 = locator - ZipLayout.Zip64EndOfCentralDirectorySize; // appended archive
-            if (!IsZip64End(src, z64))
-                return new Directory(0, 0, 0, 0, endOfArchive, "zip64 locator points at no zip64 end record; torch cannot open this archive");
-            var z = src.Span(z64, ZipLayout.Zip64EndOfCentralDirectorySize);
-            count = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[32..]));
-            cdSize = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[40..]));
-            cdOffset = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[48..]));
-            directoryEnd = z64;
+            var z = src.Span(zip64Override, ZipLayout.Zip64EndOfCentralDirectorySize);
+            count = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64EntriesOffset..]));
+            cdSize = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64DirectorySizeOffset..]));
+            cdOffset = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64DirectoryOffsetOffset..]));
+            torch = torch with { Zip64At = zip64Override };
         }
+        long directoryEnd = torch.Zip64At >= 0 ? torch.Zip64At : eocd;
+        // Python's zipfile (and most scanners) ignore the locator's offset and read the zip64 record right before
+        // it: when that is another record, the two readers see different directories.
+        long beforeLocator = eocd - ZipLayout.Zip64LocatorSize - ZipLayout.Zip64EndOfCentralDirectorySize;
+        string? decoy = null;
+        if (eocd >= ZipLayout.Zip64LocatorSize + ZipLayout.Zip64EndOfCentralDirectorySize
+            && BinaryPrimitives.ReadUInt32LittleEndian(src.Span(eocd - ZipLayout.Zip64LocatorSize, 4)) == ZipLayout.Zip64LocatorSignature
+            && torch.Zip64At != beforeLocator)
+            decoy = ZipEndRecords.IsZip64End(src.Window, beforeLocator)
+                ? $"the zip64 locator points at a zip64 end record at {torch.Zip64At} but another one sits right before it at "
+                  + $"{beforeLocator}: torch reads the first, Python's zipfile and most scanners the second"
+                : torch.Zip64At >= 0 && Disagrees(e, torch)
+                    ? $"the zip64 locator points at a zip64 end record at {torch.Zip64At} whose directory differs from the "
+                      + "32-bit end record's: torch reads the zip64 one, Python's zipfile the 32-bit one"
+                    : null;
         long shift = 0;
         if (count > 0 && !IsCentral(src, cdOffset) && directoryEnd - cdSize > cdOffset && IsCentral(src, directoryEnd - cdSize))
             shift = directoryEnd - cdSize - cdOffset;
         cdOffset = cdOffset > long.MaxValue - shift ? long.MaxValue : cdOffset + shift;
         if (!src.Contains(cdOffset, cdSize) || count > cdSize / ZipLayout.CentralHeaderSize)
             return new Directory(0, 0, 0, 0, endOfArchive,
-                $"the end record describes a central directory ({count} entries, {cdSize} bytes at {cdOffset}) that does not fit the file; torch cannot open this archive");
-        return new Directory(count, cdOffset, cdSize, shift, endOfArchive, null);
+                $"the end record describes a central directory ({count} entries, {cdSize} bytes at {cdOffset}) "
+                + "that does not fit the file; torch cannot open this archive", zip64Override >= 0 ? null : decoy);
+        return new Directory(count, cdOffset, cdSize, shift, endOfArchive, null, zip64Override >= 0 ? null : decoy);
     }
 
-    private static bool IsZip64End(ScanSource src, long at) =>
-        src.Contains(at, ZipLayout.Zip64EndOfCentralDirectorySize) && BinaryPrimitives.ReadUInt32LittleEndian(src.Span(at, 4)) == ZipLayout.Zip64EndOfCentralDirectorySignature;
+    /// <summary>True when the 32-bit end record names real (not 0xFFFF...) values other than the zip64 record's.</summary>
+    private static bool Disagrees(ReadOnlySpan<byte> end, ZipEndRecords.Directory torch)
+    {
+        long count = BinaryPrimitives.ReadUInt16LittleEndian(end[ZipEndRecords.EndEntriesOffset..]);
+        long offset = BinaryPrimitives.ReadUInt32LittleEndian(end[ZipEndRecords.EndDirectoryOffsetOffset..]);
+        return (count != 0xFFFF && count != torch.Count) || (offset != 0xFFFFFFFF && offset != torch.DirectoryOffset);
+    }
 
     private static bool IsCentral(ScanSource src, long at) =>
         src.Contains(at, 4) && BinaryPrimitives.ReadUInt32LittleEndian(src.Span(at, 4)) == ZipLayout.CentralHeaderSignature;
 
     /// <summary>Scans the zip whose end record is at <paramref name="eocd"/>. Returns true when it has torch records.</summary>
-    public static bool Scan(ScanSource src, long eocd, ScanContext ctx, string label)
+    public static bool Scan(ScanSource src, long eocd, ScanContext ctx, string label, long zip64Override = -1)
     {
-        var dir = Locate(src, eocd);
+        var dir = Locate(src, eocd, zip64Override);
+        if (dir.Decoy is not null)
+        {
+            ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.ContainerMismatch, null, label.Length > 0 ? label : null, eocd, dir.Decoy);
+            long other = eocd - ZipLayout.Zip64LocatorSize - ZipLayout.Zip64EndOfCentralDirectorySize;
+            if (ZipEndRecords.IsZip64End(src.Window, other)) Scan(src, eocd, ctx, Where(label, "zipfile-directory"), other);
+        }
         if (dir.Problem is not null)
         {
             ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, label.Length > 0 ? label : null, eocd, dir.Problem);

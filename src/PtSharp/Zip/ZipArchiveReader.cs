@@ -56,24 +56,12 @@ internal sealed class ZipArchiveReader
 
     public static ZipArchiveReader Open(ByteWindow bytes, string source, ZipLimits limits)
     {
-        long eocd = FindEndOfCentralDirectory(bytes, source);
-        var e = bytes.Span(eocd, ZipLayout.EndOfCentralDirectorySize, "end of central directory", source);
-        long count = BinaryPrimitives.ReadUInt16LittleEndian(e[10..]);
-        long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(e[12..]);
-        long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(e[16..]);
-
-        long locator = eocd - ZipLayout.Zip64LocatorSize;
-        if (locator >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(locator, 4, "zip64 locator", source)) == ZipLayout.Zip64LocatorSignature)
-        {
-            var loc = bytes.Span(locator, ZipLayout.Zip64LocatorSize, "zip64 locator", source);
-            long z64 = checked((long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(loc[8..]), long.MaxValue));
-            var z = bytes.Span(z64, ZipLayout.Zip64EndOfCentralDirectorySize, "zip64 end of central directory", source);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(z) != ZipLayout.Zip64EndOfCentralDirectorySignature)
-                ThrowHelper.Format(PtErrorKind.CorruptContainer, "zip64 locator points at a record without the zip64 end-of-directory signature", source, z64);
-            count = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[32..]));
-            cdSize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[40..]));
-            cdOffset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[48..]));
-        }
+        long eocd = ZipEndRecords.FindEnd(bytes);
+        if (eocd < 0)
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, "zip end-of-central-directory record not found (file truncated?)", source, bytes.Length);
+        var dir = ZipEndRecords.Resolve(bytes, eocd);
+        if (dir.Problem is not null) ThrowHelper.Format(PtErrorKind.CorruptContainer, dir.Problem, source, eocd);
+        var (count, cdSize, cdOffset) = (dir.Count, dir.DirectorySize, dir.DirectoryOffset);
 
         if (!bytes.Contains(cdOffset, cdSize))
             ThrowHelper.Format(PtErrorKind.Truncated, $"central directory ({cdSize} bytes at offset {cdOffset}) lies outside the {bytes.Length}-byte file", source, cdOffset);
@@ -277,18 +265,6 @@ internal sealed class ZipArchiveReader
             }
             extra = extra[(4 + len)..];
         }
-    }
-
-    private static long FindEndOfCentralDirectory(ByteWindow bytes, string source)
-    {
-        long min = Math.Max(0, bytes.Length - ZipLayout.EndOfCentralDirectorySize - ZipLayout.MaxCommentLength);
-        for (long p = bytes.Length - ZipLayout.EndOfCentralDirectorySize; p >= min; p--)
-        {
-            var s = bytes.Span(p, 4, "end of central directory", source);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(s) == ZipLayout.EndOfCentralDirectorySignature)
-                return p;
-        }
-        return ThrowHelper.Format<long>(PtErrorKind.CorruptContainer, "zip end-of-central-directory record not found (file truncated?)", source, bytes.Length);
     }
 
     /// <summary>The payload of a stored member, without copying.</summary>

@@ -102,11 +102,12 @@ internal sealed record NpyHeader(long DataStart, NpyObjects Objects, string? Ref
 
     /// <summary>
     /// A dtype string holds objects when it names the object type anywhere ('O', '|O', 'O8', 'object',
-    /// 'i4,O', ...); characters we cannot vouch for make it unknown.
+    /// 'i4,O', ...) or numpy 2's StringDType ('T'); characters we cannot vouch for make it unknown.
     /// </summary>
     private static NpyObjects TypeString(string s)
     {
-        if (s.Contains('O') || s.Contains("object", StringComparison.Ordinal)) return NpyObjects.Yes;
+        // numpy 2's StringDType ('T') keeps Python-managed strings and is pickled like objects.
+        if (s.Contains('O') || s.Contains('T') || s.Contains("object", StringComparison.Ordinal)) return NpyObjects.Yes;
         foreach (char c in s) if (c > 0x7E || c < 0x20) return NpyObjects.Unknown;
         return NpyObjects.No;
     }

@@ -123,8 +123,10 @@ internal sealed class TarWalker
 
     private static bool IsSupported(byte t) => IsRegular(t) || t is >= (byte)'1' and <= (byte)'6' or (byte)'L' or (byte)'K';
 
-    private static long BlockOf(long count)
+    private long BlockOf(long count)
     {
+        // CPython 3.13 refuses negative sizes (InvalidHeaderError "invalid offset"); 3.11 rounds them.
+        if (count < 0 && !_followUpDirCheck) throw new HeaderError("invalid offset");
         // divmod rounding of Python: floor division, then one more block for a remainder.
         long blocks = Math.DivRem(count, Block, out long rem);
         if (rem < 0) { blocks--; rem += Block; }

@@ -48,7 +48,7 @@ internal static class ZipScanner
             cdOffset = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64DirectoryOffsetOffset..]));
             torch = torch with { Zip64At = zip64Override };
         }
-        long directoryEnd = torch.Zip64At >= 0 ? torch.Zip64At : eocd;
+
         // Python's zipfile (and most scanners) ignore the locator's offset and read the zip64 record right before
         // it: when that is another record, the two readers see different directories.
         long beforeLocator = eocd - ZipLayout.Zip64LocatorSize - ZipLayout.Zip64EndOfCentralDirectorySize;
@@ -56,13 +56,17 @@ internal static class ZipScanner
         if (eocd >= ZipLayout.Zip64LocatorSize + ZipLayout.Zip64EndOfCentralDirectorySize
             && BinaryPrimitives.ReadUInt32LittleEndian(src.Span(eocd - ZipLayout.Zip64LocatorSize, 4)) == ZipLayout.Zip64LocatorSignature
             && torch.Zip64At != beforeLocator)
-            decoy = ZipEndRecords.IsZip64End(src.Window, beforeLocator)
+            decoy = ZipEndRecords.IsZip64End(src.Window, beforeLocator) && DifferentDirectory(src, beforeLocator, count, cdSize, cdOffset)
                 ? $"the zip64 locator points at a zip64 end record at {torch.Zip64At} but another one sits right before it at "
                   + $"{beforeLocator}: torch reads the first, Python's zipfile and most scanners the second"
                 : torch.Zip64At >= 0 && Disagrees(e, torch)
                     ? $"the zip64 locator points at a zip64 end record at {torch.Zip64At} whose directory differs from the "
                       + "32-bit end record's: torch reads the zip64 one, Python's zipfile the 32-bit one"
                     : null;
+        // Where the directory ends: before the zip64 record when there is one (an archive appended to other bytes
+        // has a locator whose offset misses its record, which zipfile then finds right before the locator).
+        long directoryEnd = torch.Zip64At >= 0 ? torch.Zip64At
+            : ZipEndRecords.IsZip64End(src.Window, beforeLocator) ? beforeLocator : eocd;
         long shift = 0;
         if (count > 0 && !IsCentral(src, cdOffset) && directoryEnd - cdSize > cdOffset && IsCentral(src, directoryEnd - cdSize))
             shift = directoryEnd - cdSize - cdOffset;
@@ -72,6 +76,14 @@ internal static class ZipScanner
                 $"the end record describes a central directory ({count} entries, {cdSize} bytes at {cdOffset}) "
                 + "that does not fit the file; torch cannot open this archive", zip64Override >= 0 ? null : decoy);
         return new Directory(count, cdOffset, cdSize, shift, endOfArchive, null, zip64Override >= 0 ? null : decoy);
+    }
+
+    private static bool DifferentDirectory(ScanSource src, long zip64, long count, long cdSize, long cdOffset)
+    {
+        var z = src.Span(zip64, ZipLayout.Zip64EndOfCentralDirectorySize);
+        return Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64EntriesOffset..])) != count
+            || Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64DirectorySizeOffset..])) != cdSize
+            || Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[ZipEndRecords.Zip64DirectoryOffsetOffset..])) != cdOffset;
     }
 
     /// <summary>True when the 32-bit end record names real (not 0xFFFF...) values other than the zip64 record's.</summary>

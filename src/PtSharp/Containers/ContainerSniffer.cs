@@ -8,7 +8,8 @@ internal enum ContainerKind
 {
     /// <summary>No bytes at all.</summary>
     Empty,
-    /// <summary>Starts with a zip local header: torch.load takes its zip path (torch.save ≥ 1.6, TorchScript, .npz).</summary>
+    /// <summary>Starts with a zip local header: torch.load takes its zip path (torch.save ≥ 1.6, TorchScript,
+    /// .npz).</summary>
     Zip,
     /// <summary>The torch 1.0-preview 'PYTORCH1' container, which current torch refuses.</summary>
     TorchPreview,

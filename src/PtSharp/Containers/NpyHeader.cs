@@ -34,14 +34,16 @@ internal sealed record NpyHeader(long DataStart, NpyObjects Objects, string? Ref
             return new NpyHeader(0, NpyObjects.No, $"format version {major}.{minor} is not one numpy reads", null);
         int lenSize = major == 1 ? 2 : 4;
         if (bytes.Length < 8 + lenSize) return null;
-        long headerLength = lenSize == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]) : BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+        long headerLength = lenSize == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..])
+            : BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
         long dataStart = 8 + lenSize + headerLength;
         if (dataStart > bytes.Length) return null;
         var raw = bytes.Slice(8 + lenSize, (int)headerLength);
         string text;
         if (major == 3)
         {
-            if (!System.Text.Unicode.Utf8.IsValid(raw)) return new NpyHeader(dataStart, NpyObjects.No, "the header is not UTF-8", null);
+            if (!System.Text.Unicode.Utf8.IsValid(raw)) return new NpyHeader(dataStart, NpyObjects.No,
+                "the header is not UTF-8", null);
             text = Encoding.UTF8.GetString(raw);
         }
         else text = Encoding.Latin1.GetString(raw);
@@ -51,7 +53,8 @@ internal sealed record NpyHeader(long DataStart, NpyObjects Objects, string? Ref
             return new NpyHeader(dataStart, NpyObjects.No, "the header is not a dictionary", null);
         var keys = dict.Select(kv => kv.Key as string).ToList();
         if (keys.Count != 3 || !keys.Contains("descr") || !keys.Contains("shape") || !keys.Contains("fortran_order"))
-            return new NpyHeader(dataStart, NpyObjects.No, "the header does not have exactly the keys descr, fortran_order and shape", null);
+            return new NpyHeader(dataStart, NpyObjects.No,
+                "the header does not have exactly the keys descr, fortran_order and shape", null);
         object? Get(string k) => dict.First(kv => kv.Key as string == k).Value;
         if (Get("shape") is not PyLiteralTuple shape || shape.Items.Any(x => x is not (long or bool)))
             return new NpyHeader(dataStart, NpyObjects.No, "shape is not a tuple of ints", null);
@@ -61,7 +64,8 @@ internal sealed record NpyHeader(long DataStart, NpyObjects Objects, string? Ref
         return new NpyHeader(dataStart, Classify(descr, 0), null, descr);
     }
 
-    /// <summary>numpy's descr_to_dtype, reduced to "does it hold objects". Invalid descriptors are refused by numpy.</summary>
+    /// <summary>numpy's descr_to_dtype, reduced to "does it hold objects". Invalid descriptors are refused by
+    /// numpy.</summary>
     internal static NpyObjects Classify(object? descr, int depth)
     {
         if (depth > 64) return NpyObjects.Unknown;

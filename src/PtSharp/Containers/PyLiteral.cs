@@ -35,7 +35,8 @@ internal sealed class PyLiteral
         _dropLongSuffix = dropLongSuffix;
     }
 
-    /// <summary>Parses <paramref name="text"/>; <paramref name="python2Longs"/> drops the 'L' after integers (numpy's _filter_header).</summary>
+    /// <summary>Parses <paramref name="text"/>; <paramref name="python2Longs"/> drops the 'L' after integers (numpy's
+    /// _filter_header).</summary>
     public static bool TryParse(string text, bool python2Longs, out object? value)
     {
         var p = new PyLiteral(text, python2Longs);
@@ -239,7 +240,8 @@ internal sealed class PyLiteral
         }
         bool real = false;
         while (_p < s.Length && (char.IsAsciiDigit(s[_p]) || s[_p] == '_')) _p++;
-        if (_p < s.Length && s[_p] == '.') { real = true; _p++; while (_p < s.Length && (char.IsAsciiDigit(s[_p]) || s[_p] == '_')) _p++; }
+        if (_p < s.Length && s[_p] == '.') { real = true; _p++; while (_p < s.Length && (char.IsAsciiDigit(s[_p])
+            || s[_p] == '_')) _p++; }
         if (_p < s.Length && s[_p] is 'e' or 'E')
         {
             real = true;
@@ -250,7 +252,8 @@ internal sealed class PyLiteral
         string text = s[start.._p].Replace("_", "", StringComparison.Ordinal);
         if (text is "." or "") throw new FormatException("not a number");
         if (_p < s.Length && s[_p] is 'j' or 'J') { _p++; return new PyLiteralNumber(0, true); }
-        if (real) return new PyLiteralNumber(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture), false);
+        if (real) return new PyLiteralNumber(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+            false);
         return AfterInteger(text.Length > 18 ? long.MaxValue / 2 : long.Parse(text, CultureInfo.InvariantCulture));
     }
 
@@ -261,7 +264,8 @@ internal sealed class PyLiteral
         if (_dropLongSuffix)
         {
             Skip();
-            if (_p < _s.Length && _s[_p] == 'L' && (_p + 1 >= _s.Length || !(char.IsLetterOrDigit(_s[_p + 1]) || _s[_p + 1] == '_')))
+            if (_p < _s.Length && _s[_p] == 'L' && (_p + 1 >= _s.Length || !(char.IsLetterOrDigit(_s[_p + 1])
+                || _s[_p + 1] == '_')))
             {
                 _p++;
                 return v;
@@ -282,7 +286,8 @@ internal sealed class PyLiteral
             if (p.Length > 2 || p.Any(ch => ch is not ('r' or 'u' or 'b')) || (p.Contains('u') && p.Length > 1))
                 throw new FormatException($"string prefix '{prefix}' is not a literal");
             bool raw = p.Contains('r'), isBytes = p.Contains('b');
-            if ((isBytes && text is not null) || (!isBytes && bytes is not null)) throw new FormatException("bytes and str mixed");
+            if ((isBytes && text is not null) || (!isBytes && bytes is not null)) throw new FormatException(
+                "bytes and str mixed");
             string body = Quoted(raw, isBytes);
             if (isBytes) (bytes ??= []).AddRange(body.Select(ch => (byte)ch));
             else (text ??= new()).Append(body);
@@ -338,7 +343,8 @@ internal sealed class PyLiteral
                 case 'v': sb.Append('\v'); break;
                 case >= '0' and <= '7':
                     int v = e - '0';
-                    for (int i = 0; i < 2 && _p < _s.Length && _s[_p] is >= '0' and <= '7'; i++) v = v * 8 + (_s[_p++] - '0');
+                    for (int i = 0; i < 2 && _p < _s.Length && _s[_p] is >= '0' and <= '7'; i++) v = v * 8 + (
+                        _s[_p++] - '0');
                     if (isBytes) v &= 0xFF;
                     sb.Append((char)v);
                     break;

@@ -47,12 +47,14 @@ internal static class TarLinks
     internal static string NormPath(string path)
     {
         if (path.Length == 0) return ".";
-        int initial = path.StartsWith('/') ? path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith("///", StringComparison.Ordinal) ? 2 : 1 : 0;
+        int initial = path.StartsWith('/') ? path.StartsWith("//", StringComparison.Ordinal) && !path.StartsWith(
+            "///", StringComparison.Ordinal) ? 2 : 1 : 0;
         var parts = new List<string>();
         foreach (var comp in path.Split('/'))
         {
             if (comp.Length == 0 || comp == ".") continue;
-            if (comp != ".." || (initial == 0 && parts.Count == 0) || (parts.Count > 0 && parts[^1] == "..")) parts.Add(comp);
+            if (comp != ".." || (initial == 0 && parts.Count == 0) || (parts.Count > 0
+                && parts[^1] == "..")) parts.Add(comp);
             else if (parts.Count > 0) parts.RemoveAt(parts.Count - 1);
         }
         string result = new string('/', initial) + string.Join("/", parts);

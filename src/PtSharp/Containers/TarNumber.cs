@@ -31,7 +31,8 @@ internal static class TarNumber
         return TryParseInt(text, 8, out value);
     }
 
-    /// <summary>Python's <c>int(text, base)</c> on ASCII text (base 8 or 10); empty (after stripping) is 0 for nti.</summary>
+    /// <summary>Python's <c>int(text, base)</c> on ASCII text (base 8 or 10); empty (after stripping) is 0 for
+    /// nti.</summary>
     public static bool TryParseInt(ReadOnlySpan<byte> text, int numberBase, out long value, bool emptyIsZero = true)
     {
         value = 0;

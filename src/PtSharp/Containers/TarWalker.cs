@@ -23,9 +23,11 @@ internal enum TarOutcome
 {
     /// <summary>A zero block, the end of the file or a bad header after the first: the archive ends cleanly.</summary>
     End,
-    /// <summary>tarfile raises <c>ReadError</c> (a <c>TarError</c>): torch.load then reads the file as a pickle stream.</summary>
+    /// <summary>tarfile raises <c>ReadError</c> (a <c>TarError</c>): torch.load then reads the file as a pickle
+    /// stream.</summary>
     ReadError,
-    /// <summary>tarfile raises something else (RecursionError, ValueError) or loops forever: torch.load fails.</summary>
+    /// <summary>tarfile raises something else (RecursionError, ValueError) or loops forever: torch.load
+    /// fails.</summary>
     Failure,
 }
 
@@ -97,20 +99,25 @@ internal sealed class TarWalker
                 long at = _position;
                 // tarfile checks that the previous member's data is there before reading the next header.
                 if (at > _bytes.Length) return new(members, TarOutcome.ReadError, "unexpected end of data");
-                if (!seen.Add(at)) return new(members, TarOutcome.Failure, $"the header at {at} is read again: tarfile loops forever");
+                if (!seen.Add(at)) return new(members, TarOutcome.Failure,
+                    $"the header at {at} is read again: tarfile loops forever");
                 Header h;
                 try { h = FromTarFile(at, 0); }
                 catch (HeaderError e)
                 {
                     // Empty, truncated, zero or invalid block: the archive ends, except at offset 0.
-                    if (at == 0 && e.Message != "end of file header") return new(members, TarOutcome.ReadError, e.Message);
-                    return new(members, TarOutcome.End, at < _bytes.Length && e.Message != "end of file header" ? e.Message : null);
+                    if (at == 0 && e.Message != "end of file header") return new(members, TarOutcome.ReadError,
+                        e.Message);
+                    return new(members, TarOutcome.End, at < _bytes.Length && e.Message != "end of file header"
+                        ? e.Message : null);
                 }
                 catch (SubsequentHeaderError e) { return new(members, TarOutcome.ReadError, e.Message); }
                 bool hasData = IsRegular(h.Type) || !IsSupported(h.Type);
-                members.Add(new TarMember(h.Name, h.Type, h.LinkName, h.Offset, h.DataOffset, h.Size, hasData, h.Sparse));
+                members.Add(new TarMember(h.Name, h.Type, h.LinkName, h.Offset, h.DataOffset, h.Size, hasData,
+                    h.Sparse));
                 if (h.Next == 0) return new(members, TarOutcome.End, null); // tarfile.next() stops at offset 0
-                if (h.Next < 0) return new(members, TarOutcome.Failure, "a negative size moves the next header before the file's start");
+                if (h.Next < 0) return new(members, TarOutcome.Failure,
+                    "a negative size moves the next header before the file's start");
                 _position = h.Next;
             }
         }
@@ -121,7 +128,8 @@ internal sealed class TarWalker
 
     private static bool IsRegular(byte t) => t is (byte)'0' or 0 or (byte)'7' or (byte)'S';
 
-    private static bool IsSupported(byte t) => IsRegular(t) || t is >= (byte)'1' and <= (byte)'6' or (byte)'L' or (byte)'K';
+    private static bool IsSupported(byte t) =>
+        IsRegular(t) || t is >= (byte)'1' and <= (byte)'6' or (byte)'L' or (byte)'K';
 
     private long BlockOf(long count)
     {
@@ -164,8 +172,10 @@ internal sealed class TarWalker
         return h;
     }
 
-    /// <summary>The file position after reading <paramref name="count"/> bytes at <paramref name="at"/> (short at EOF).</summary>
-    private long ReadEnd(long at, long count) => count < 0 ? Math.Max(at, _bytes.Length) : Math.Min(at + count, Math.Max(at, _bytes.Length));
+    /// <summary>The file position after reading <paramref name="count"/> bytes at <paramref name="at"/> (short at
+    /// EOF).</summary>
+    private long ReadEnd(long at, long count) => count < 0 ? Math.Max(at, _bytes.Length) : Math.Min(at + count,
+        Math.Max(at, _bytes.Length));
 
     private ReadOnlySpan<byte> Read(long at, long count)
     {
@@ -193,10 +203,12 @@ internal sealed class TarWalker
         bool extended = buf[482] != 0;
         while (extended)
         {
-            if (pos + Block > _bytes.Length) throw new OtherError("sparse header extension runs past the end of the file");
+            if (pos + Block > _bytes.Length) throw new OtherError(
+                "sparse header extension runs past the end of the file");
             var ext = _bytes.Span(pos, Block, "tar sparse header", null);
             for (int i = 0; i < 21; i++)
-                if (!TarNumber.TryParse(ext.Slice(24 * i, 12), out _) || !TarNumber.TryParse(ext.Slice(24 * i + 12, 12), out _))
+                if (!TarNumber.TryParse(ext.Slice(24 * i, 12), out _) || !TarNumber.TryParse(ext.Slice(24 * i + 12,
+                    12), out _))
                     throw new HeaderError("invalid header");
             extended = ext[504] != 0;
             pos += Block;
@@ -224,7 +236,8 @@ internal sealed class TarWalker
             Apply(next, headers);
             next.Offset = h.Offset;
             if (headers.Any(kv => kv.Key == "size"))
-                next.Next = next.DataOffset + (IsRegular(next.Type) || !IsSupported(next.Type) ? BlockOf(next.Size) : 0);
+                next.Next = next.DataOffset + (IsRegular(next.Type) || !IsSupported(next.Type) ? BlockOf(next.Size)
+                    : 0);
         }
         return next;
     }
@@ -244,10 +257,12 @@ internal sealed class TarWalker
         while (pos < buf.Length && buf[pos] != 0)
         {
             int digits = 0;
-            while (pos + digits < buf.Length && digits < 21 && buf[pos + digits] is >= (byte)'0' and <= (byte)'9') digits++;
+            while (pos + digits < buf.Length && digits < 21 && buf[pos + digits] is >= (byte)'0' and <= (
+                byte)'9') digits++;
             if (digits == 0 || digits > 20 || pos + digits >= buf.Length || buf[pos + digits] != (byte)' ')
                 throw new HeaderError("invalid header");
-            if (!TarNumber.TryParseInt(buf.Slice(pos, digits), 10, out long length, emptyIsZero: false) || length < 5 || pos + length > buf.Length)
+            if (!TarNumber.TryParseInt(buf.Slice(pos, digits), 10, out long length, emptyIsZero: false) || length < 5
+                || pos + length > buf.Length)
                 throw new HeaderError("invalid header");
             int last = pos + (int)length - 1;
             int kvStart = pos + digits + 1;
@@ -269,7 +284,8 @@ internal sealed class TarWalker
             {
                 case "GNU.sparse.name": h.Name = value; break;
                 case "GNU.sparse.size" or "GNU.sparse.realsize":
-                    h.Size = PythonInt(value) ?? throw new OtherError($"PAX {key} '{value}' is not a number (ValueError)");
+                    h.Size = PythonInt(value) ?? throw new OtherError(
+                        $"PAX {key} '{value}' is not a number (ValueError)");
                     break;
                 case "path": h.Name = value.TrimEnd('/'); break;
                 case "linkpath": h.LinkName = value; break;
@@ -277,7 +293,8 @@ internal sealed class TarWalker
             }
     }
 
-    /// <summary>Python's <c>int(str)</c>: whitespace, a sign, underscores between digits, any Unicode decimal digit.</summary>
+    /// <summary>Python's <c>int(str)</c>: whitespace, a sign, underscores between digits, any Unicode decimal
+    /// digit.</summary>
     internal static long? PythonInt(string s)
     {
         var ascii = new StringBuilder(s.Length);
@@ -307,10 +324,12 @@ internal sealed class TarWalker
         foreach (var (start, length) in NumberFields)
             if (!TarNumber.TryParse(buf.Slice(start, length), out long v)) throw new HeaderError("invalid header");
             else if (start == 124) size = v;
-        var h = new Header { Name = CString(buf[..100]), Type = buf[156], LinkName = CString(buf.Slice(157, 100)), Size = size };
+        var h = new Header { Name = CString(buf[..100]), Type = buf[156], LinkName = CString(buf.Slice(157, 100)),
+            Size = size };
         if (h.Type == (byte)'S')
             for (int i = 0; i < 4; i++)
-                if (!TarNumber.TryParse(buf.Slice(386 + 24 * i, 12), out _) || !TarNumber.TryParse(buf.Slice(398 + 24 * i, 12), out _)
+                if (!TarNumber.TryParse(buf.Slice(386 + 24 * i, 12), out _) || !TarNumber.TryParse(buf.Slice(398
+                    + 24 * i, 12), out _)
                     || !TarNumber.TryParse(buf.Slice(483, 12), out _))
                     throw new HeaderError("invalid header");
         string prefix = CString(buf.Slice(345, 155));
@@ -321,7 +340,8 @@ internal sealed class TarWalker
     }
 
     // mode, uid, gid, size, mtime, devmajor, devminor: every one goes through nti, so any can invalidate a header.
-    private static readonly (int Start, int Length)[] NumberFields = [(100, 8), (108, 8), (116, 8), (124, 12), (136, 12), (329, 8), (337, 8)];
+    private static readonly (int Start, int Length)[] NumberFields = [(100, 8), (108, 8), (116, 8), (124, 12), (136,
+        12), (329, 8), (337, 8)];
 
     private static string CString(ReadOnlySpan<byte> b)
     {

@@ -5,7 +5,8 @@ using PtSharp.Zip;
 
 namespace PtSharp.Scanning;
 
-/// <summary>Recognises the container by content (never by extension) and sends every pickle in it to <see cref="PickleScanner"/>.</summary>
+/// <summary>Recognises the container by content (never by extension) and sends every pickle in it to <see
+/// cref="PickleScanner"/>.</summary>
 internal static class ContainerScanner
 {
     public static ScanContainer Scan(ScanSource src, ScanContext ctx)
@@ -80,7 +81,8 @@ internal static class ContainerScanner
                 ScanStream(ctx, all, null, 0, maxPickles: 5, legacy: true);
                 return ScanContainer.LegacyStream;
             case ContainerKind.Safetensors:
-                ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0, "a safetensors file: it holds no pickle");
+                ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0,
+                    "a safetensors file: it holds no pickle");
                 return ScanContainer.Safetensors;
         }
         if (LooksLikePickle(all, 0, strict: false))
@@ -88,7 +90,8 @@ internal static class ContainerScanner
             ScanStream(ctx, all, null, 0, ctx.Options.MaxPicklesPerStream, legacy: false);
             return ScanContainer.Pickle;
         }
-        ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0, "no zip, tar, numpy or pickle content: not a PyTorch file");
+        ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0,
+            "no zip, tar, numpy or pickle content: not a PyTorch file");
         return ScanContainer.Unknown;
     }
 
@@ -100,8 +103,10 @@ internal static class ContainerScanner
         if (LooksLikePickle(all, 0, strict: true)) ScanStream(ctx, all, null, 0, maxPickles: 5, legacy: true);
     }
 
-    /// <summary>Scans a member or section: a numpy array, a pickle (always for pickle names), or bytes that look like one.</summary>
-    public static void ScanPayload(ScanContext ctx, ReadOnlySpan<byte> bytes, string record, long? fileBase, bool pickleName, bool storage)
+    /// <summary>Scans a member or section: a numpy array, a pickle (always for pickle names), or bytes that look like
+    /// one.</summary>
+    public static void ScanPayload(ScanContext ctx, ReadOnlySpan<byte> bytes, string record, long? fileBase,
+        bool pickleName, bool storage)
     {
         // Tensor records are only probed: a pickle must start with PROTO there.
         if (storage && !(bytes.Length >= 2 && bytes[0] == 0x80 && bytes[1] <= 5)) return;
@@ -114,14 +119,16 @@ internal static class ContainerScanner
             return;
         }
         // In a tensor record only a pickle that reaches a global matters (random data can tokenize to a STOP).
-        if (LooksLikePickle(bytes, 0, strict: true, requireGlobal: storage)) ScanStream(ctx, bytes, record, fileBase, ctx.Options.MaxPicklesPerStream, legacy: false);
+        if (LooksLikePickle(bytes, 0, strict: true, requireGlobal: storage)) ScanStream(ctx, bytes, record, fileBase,
+            ctx.Options.MaxPicklesPerStream, legacy: false);
     }
 
     /// <summary>
     /// Scans consecutive pickles from the start: a legacy stream holds five, a raw file may hold several. Stops at
     /// the first malformed pickle (an unpickler stops there too) or when what follows is not a pickle.
     /// </summary>
-    private static void ScanStream(ScanContext ctx, ReadOnlySpan<byte> bytes, string? record, long? fileBase, int maxPickles, bool legacy)
+    private static void ScanStream(ScanContext ctx, ReadOnlySpan<byte> bytes, string? record, long? fileBase,
+        int maxPickles, bool legacy)
     {
         int pos = 0;
         for (int i = 0; i < maxPickles; i++)
@@ -135,15 +142,19 @@ internal static class ContainerScanner
             if (!LooksLikePickle(bytes, next, strict: true))
             {
                 if (!legacy)
-                    ctx.Add(ScanSeverity.Info, ScanFindingKind.TrailingData, null, record, next, $"{bytes.Length - next} bytes after the pickle's STOP are not a pickle", fileBase is long b2 ? b2 + next : null);
+                    ctx.Add(ScanSeverity.Info, ScanFindingKind.TrailingData, null, record, next,
+                        $"{bytes.Length - next} bytes after the pickle's STOP are not a pickle", fileBase is long b2
+                            ? b2 + next : null);
                 return;
             }
             if (!legacy)
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.TrailingData, null, record, next,
-                    "another pickle follows the first one: pickle.load reads one, a loop or torch's legacy loader reads more; it is scanned too", fileBase is long b3 ? b3 + next : null);
+                    "another pickle follows the first one: pickle.load reads one, a loop or torch's legacy loader "
+                        + "reads more; it is scanned too", fileBase is long b3 ? b3 + next : null);
             pos = next;
         }
-        ctx.Add(ScanSeverity.Warning, ScanFindingKind.LimitReached, null, record, pos, $"more than {maxPickles} consecutive pickles; the rest was not scanned");
+        ctx.Add(ScanSeverity.Warning, ScanFindingKind.LimitReached, null, record, pos,
+            $"more than {maxPickles} consecutive pickles; the rest was not scanned");
     }
 
     private static string LegacySection(int i) => i switch
@@ -174,7 +185,8 @@ internal static class ContainerScanner
             {
                 case 0x2E: return !requireGlobal && (proto || i > 0 && !strict);
                 case 0x63: case 0x69:
-                    if (IsDottedIdentifier(bytes.Slice(t.ArgStart, t.ArgLength)) && IsDottedIdentifier(bytes.Slice(t.Arg2Start, t.Arg2Length))) return true;
+                    if (IsDottedIdentifier(bytes.Slice(t.ArgStart, t.ArgLength)) && IsDottedIdentifier(bytes.Slice(
+                        t.Arg2Start, t.Arg2Length))) return true;
                     if (!proto) return false;
                     break;
                 case 0x93: case 0x82: case 0x83: case 0x84: return true;

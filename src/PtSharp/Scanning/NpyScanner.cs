@@ -2,7 +2,8 @@ using PtSharp.Containers;
 
 namespace PtSharp.Scanning;
 
-/// <summary>A numpy .npy array: object arrays (numpy's hasobject) store their elements as a pickle after the header.</summary>
+/// <summary>A numpy .npy array: object arrays (numpy's hasobject) store their elements as a pickle after the
+/// header.</summary>
 internal static class NpyScanner
 {
     public static void Scan(ScanContext ctx, ReadOnlySpan<byte> bytes, string? record, long? fileBase)
@@ -24,20 +25,24 @@ internal static class NpyScanner
                 // numpy refuses the header, so nothing is unpickled; a pickle placed there anyway is still reported.
                 if (!ContainerScanner.LooksLikePickle(bytes, start, strict: true, requireGlobal: true)) return;
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.NestedPickle, null, record, 0,
-                    $"numpy refuses this .npy header ({header.Refused}), but a pickle follows it; it is scanned as '{name}'");
+                    $"numpy refuses this .npy header ({header.Refused}), but a pickle follows it; it is scanned as "
+                        + $"'{name}'");
                 break;
             case NpyObjects.Unknown:
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.NestedPickle, null, record, 0,
                     "the .npy header or its dtype could not be vouched for: numpy.load may unpickle the data; "
-                    + (ContainerScanner.LooksLikePickle(bytes, start, strict: false) ? $"it is scanned as '{name}'" : "it does not look like a pickle"));
+                    + (ContainerScanner.LooksLikePickle(bytes, start, strict: false) ? $"it is scanned as '{name}'"
+                        : "it does not look like a pickle"));
                 if (!ContainerScanner.LooksLikePickle(bytes, start, strict: false)) return;
                 break;
             default:
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.NestedPickle, null, record, 0,
-                    "numpy object array: numpy.load(allow_pickle=True) unpickles its elements; the pickle is scanned as '" + name + "'");
+                    "numpy object array: numpy.load(allow_pickle=True) unpickles its elements; the pickle is scanned "
+                        + "as '" + name + "'");
                 if (!ContainerScanner.LooksLikePickle(bytes, start, strict: false))
                 {
-                    ctx.Add(ScanSeverity.Warning, ScanFindingKind.MalformedPickle, null, name, 0, "object array data is not a pickle");
+                    ctx.Add(ScanSeverity.Warning, ScanFindingKind.MalformedPickle, null, name, 0,
+                        "object array data is not a pickle");
                     return;
                 }
                 break;

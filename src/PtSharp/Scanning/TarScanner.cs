@@ -55,7 +55,8 @@ internal static class TarScanner
         {
             case TarOutcome.ReadError:
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
-                    $"tarfile rejects this archive ({listing.Problem}): torch.load reads it as a pickle stream instead; both are scanned");
+                    $"tarfile rejects this archive ({listing.Problem}): torch.load reads it as a pickle stream "
+                        + $"instead; both are scanned");
                 break;
             case TarOutcome.Failure:
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
@@ -63,7 +64,8 @@ internal static class TarScanner
                 break;
             case TarOutcome.End when listing.Problem is not null:
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
-                    $"an invalid tar header ({listing.Problem}) ends the archive for tarfile; later bytes are not read by torch");
+                    $"an invalid tar header ({listing.Problem}) ends the archive for tarfile; later bytes are not "
+                        + $"read by torch");
                 break;
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -71,7 +73,8 @@ internal static class TarScanner
         {
             if (m.HasData && m.Sparse)
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.Unscannable, null, m.Name, m.HeaderOffset,
-                    $"member '{m.Name}' is a GNU sparse file: tarfile reassembles it with holes, only its stored bytes were scanned");
+                    $"member '{m.Name}' is a GNU sparse file: tarfile reassembles it with holes, only its stored "
+                        + $"bytes were scanned");
             if (m.HasData && m.Size > length - m.DataOffset)
                 ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, m.Name, m.HeaderOffset,
                     "tar member is longer than the file");
@@ -81,7 +84,8 @@ internal static class TarScanner
         }
     }
 
-    private static void Member(ScanSource src, ScanContext ctx, TarMember m, string name, HashSet<(string, long, long)> scanned)
+    private static void Member(ScanSource src, ScanContext ctx, TarMember m, string name, HashSet<(string, long,
+        long)> scanned)
     {
         if (m.Size <= 0 || !scanned.Add((name, m.DataOffset, m.Size))) return;
         Member(src, ctx, name, m.DataOffset, Math.Min(m.Size, src.Length - m.DataOffset));
@@ -95,12 +99,14 @@ internal static class TarScanner
         {
             case "storages": Storages(ctx, bytes, data); break;
             case "tensors": Tensors(ctx, bytes, data); break;
-            case "pickle": case "sys_info": ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: true, storage: false); break;
+            case "pickle": case "sys_info": ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: true,
+                storage: false); break;
             default: ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: false, storage: false); break;
         }
     }
 
-    /// <summary>count pickle; per storage (key, location, type) pickle + int64 count + data; then the view list pickle.</summary>
+    /// <summary>count pickle; per storage (key, location, type) pickle + int64 count + data; then the view list
+    /// pickle.</summary>
     private static void Storages(ScanContext ctx, ReadOnlySpan<byte> bytes, long fileBase)
     {
         int pos = 0;
@@ -121,7 +127,8 @@ internal static class TarScanner
         if (pos < bytes.Length) PickleScanner.Scan(ctx, bytes[pos..], 0, "storages", fileBase + pos);
     }
 
-    /// <summary>count pickle; per tensor (key, storage_key, type) pickle + int32 ndim + 4 bytes + sizes, strides, offset.</summary>
+    /// <summary>count pickle; per tensor (key, storage_key, type) pickle + int32 ndim + 4 bytes + sizes, strides,
+    /// offset.</summary>
     private static void Tensors(ScanContext ctx, ReadOnlySpan<byte> bytes, long fileBase)
     {
         int pos = 0;
@@ -133,12 +140,14 @@ internal static class TarScanner
             pos += r.End;
             if (pos + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase + pos); return; }
             int ndim = BinaryPrimitives.ReadInt32LittleEndian(bytes[pos..]);
-            if (ndim < 0 || ndim > 1024 || pos + 8 + 16L * ndim + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase + pos); return; }
+            if (ndim < 0 || ndim > 1024 || pos + 8 + 16L * ndim + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase
+                + pos); return; }
             pos += 8 + 16 * ndim + 8;
         }
     }
 
-    private static bool Count(ScanContext ctx, ReadOnlySpan<byte> bytes, ref int pos, string record, long fileBase, out long count)
+    private static bool Count(ScanContext ctx, ReadOnlySpan<byte> bytes, ref int pos, string record, long fileBase,
+        out long count)
     {
         count = 0;
         var r = PickleScanner.Scan(ctx, bytes, 0, record, fileBase);
@@ -149,8 +158,10 @@ internal static class TarScanner
             switch (bytes[p])
             {
                 case 0x4B when p + 2 < bytes.Length: count = bytes[p + 1]; break;
-                case 0x4D when p + 3 < bytes.Length: count = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(p + 1)..]); break;
-                case 0x4A when p + 5 < bytes.Length: count = BinaryPrimitives.ReadInt32LittleEndian(bytes[(p + 1)..]); break;
+                case 0x4D when p + 3 < bytes.Length: count = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(p
+                    + 1)..]); break;
+                case 0x4A when p + 5 < bytes.Length: count = BinaryPrimitives.ReadInt32LittleEndian(bytes[(p
+                    + 1)..]); break;
                 default: Lost(ctx, record, fileBase); return false;
             }
         pos = r.End;
@@ -158,5 +169,6 @@ internal static class TarScanner
     }
 
     private static void Lost(ScanContext ctx, string record, long at) =>
-        ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, record, at, "the member's layout does not match the legacy tar format; the rest of it was not scanned");
+        ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, record, at,
+            "the member's layout does not match the legacy tar format; the rest of it was not scanned");
 }

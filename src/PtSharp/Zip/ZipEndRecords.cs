@@ -10,9 +10,11 @@ namespace PtSharp.Zip;
 internal static class ZipEndRecords
 {
     // End of central directory record (APPNOTE 4.3.16): field offsets.
-    public const int EndEntriesOffset = 10, EndDirectorySizeOffset = 12, EndDirectoryOffsetOffset = 16, EndCommentLengthOffset = 20;
+    public const int EndEntriesOffset = 10, EndDirectorySizeOffset = 12, EndDirectoryOffsetOffset = 16,
+        EndCommentLengthOffset = 20;
     // Zip64 end record (4.3.14) and locator (4.3.15).
-    public const int Zip64RecordSizeOffset = 4, Zip64EntriesOffset = 32, Zip64DirectorySizeOffset = 40, Zip64DirectoryOffsetOffset = 48;
+    public const int Zip64RecordSizeOffset = 4, Zip64EntriesOffset = 32, Zip64DirectorySizeOffset = 40,
+        Zip64DirectoryOffsetOffset = 48;
     public const int LocatorRecordOffset = 8, LocatorDisksOffset = 16;
 
     /// <summary>
@@ -41,11 +43,13 @@ internal static class ZipEndRecords
 
     /// <summary>Where torch's reader takes the central directory from.</summary>
     /// <param name="Count">Entries.</param>
-    /// <param name="DirectoryOffset">Offset of the first central header (not adjusted for a prefix: miniz does not).</param>
+    /// <param name="DirectoryOffset">Offset of the first central header (not adjusted for a prefix: miniz does
+    /// not).</param>
     /// <param name="DirectorySize">Bytes of central directory.</param>
     /// <param name="Zip64At">Offset of the zip64 end record torch uses, or -1.</param>
     /// <param name="Problem">Why torch refuses the end records, or null.</param>
-    public readonly record struct Directory(long Count, long DirectoryOffset, long DirectorySize, long Zip64At, string? Problem);
+    public readonly record struct Directory(long Count, long DirectoryOffset, long DirectorySize, long Zip64At,
+        string? Problem);
 
     /// <summary>
     /// mz_zip_reader_read_central_dir: a zip64 locator right before the end record is followed to the offset it
@@ -61,23 +65,29 @@ internal static class ZipEndRecords
         long zip64At = -1;
         long locator = eocd - ZipLayout.Zip64LocatorSize;
         if (eocd >= ZipLayout.Zip64LocatorSize + ZipLayout.Zip64EndOfCentralDirectorySize
-            && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(locator, 4, "zip64 locator", null)) == ZipLayout.Zip64LocatorSignature)
+            && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(locator, 4, "zip64 locator",
+                null)) == ZipLayout.Zip64LocatorSignature)
         {
             var loc = bytes.Span(locator, ZipLayout.Zip64LocatorSize, "zip64 locator", null);
             ulong at = BinaryPrimitives.ReadUInt64LittleEndian(loc[LocatorRecordOffset..]);
             if (at > (ulong)(bytes.Length - ZipLayout.Zip64EndOfCentralDirectorySize))
-                return new Directory(0, 0, 0, -1, $"the zip64 locator points at offset {at}, past the file; torch cannot open this archive");
+                return new Directory(0, 0, 0, -1,
+                    $"the zip64 locator points at offset {at}, past the file; torch cannot open this archive");
             if (IsZip64End(bytes, (long)at))
             {
                 zip64At = (long)at;
-                var z = bytes.Span(zip64At, ZipLayout.Zip64EndOfCentralDirectorySize, "zip64 end of central directory", null);
-                if (BinaryPrimitives.ReadUInt64LittleEndian(z[Zip64RecordSizeOffset..]) < ZipLayout.Zip64EndOfCentralDirectorySize - 12
+                var z = bytes.Span(zip64At, ZipLayout.Zip64EndOfCentralDirectorySize,
+                    "zip64 end of central directory", null);
+                if (BinaryPrimitives.ReadUInt64LittleEndian(
+                    z[Zip64RecordSizeOffset..]) < ZipLayout.Zip64EndOfCentralDirectorySize - 12
                     || BinaryPrimitives.ReadUInt32LittleEndian(loc[LocatorDisksOffset..]) != 1)
-                    return new Directory(0, 0, 0, zip64At, "the zip64 end record is damaged or spans disks; torch cannot open this archive");
+                    return new Directory(0, 0, 0, zip64At,
+                        "the zip64 end record is damaged or spans disks; torch cannot open this archive");
                 ulong n = BinaryPrimitives.ReadUInt64LittleEndian(z[Zip64EntriesOffset..]);
                 ulong sz = BinaryPrimitives.ReadUInt64LittleEndian(z[Zip64DirectorySizeOffset..]);
                 if (n > uint.MaxValue || sz > uint.MaxValue)
-                    return new Directory(0, 0, 0, zip64At, "the zip64 end record declares more than miniz supports; torch cannot open this archive");
+                    return new Directory(0, 0, 0, zip64At,
+                        "the zip64 end record declares more than miniz supports; torch cannot open this archive");
                 count = (long)n;
                 cdSize = (long)sz;
                 cdOffset = Clamp(BinaryPrimitives.ReadUInt64LittleEndian(z[Zip64DirectoryOffsetOffset..]));
@@ -89,7 +99,8 @@ internal static class ZipEndRecords
     /// <summary>True when a zip64 end record starts at <paramref name="at"/>.</summary>
     public static bool IsZip64End(ByteWindow bytes, long at) =>
         bytes.Contains(at, ZipLayout.Zip64EndOfCentralDirectorySize)
-        && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(at, 4, "zip64 end of central directory", null)) == ZipLayout.Zip64EndOfCentralDirectorySignature;
+        && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(at, 4, "zip64 end of central directory",
+            null)) == ZipLayout.Zip64EndOfCentralDirectorySignature;
 
     private static long Clamp(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;
 }

@@ -14,7 +14,8 @@ namespace PtSharp.Tests.Scanning;
 /// </summary>
 public sealed class ContainerOracleTests
 {
-    private static readonly string Script = Path.Combine(RepoPaths.Root, "tests", "PtSharp.Tests", "Scanning", "Python", "container_oracle.py");
+    private static readonly string Script = Path.Combine(RepoPaths.Root, "tests", "PtSharp.Tests", "Scanning",
+        "Python", "container_oracle.py");
 
     private static (JsonDocument Doc, string Dir)? Run(string version)
     {
@@ -25,7 +26,8 @@ public sealed class ContainerOracleTests
         }
         string dir = Path.Combine(Path.GetTempPath(), "ptsharp-container-oracle-" + Guid.NewGuid().ToString("N"));
         var (code, stdout, stderr) = Oracle.Run(version, [Script, dir], TimeSpan.FromMinutes(3));
-        if (version == "2.6" && code != 0 && !RepoPaths.IsCi && stderr.Contains("oracle.sh", StringComparison.Ordinal)) return null;
+        if (version == "2.6" && code != 0 && !RepoPaths.IsCi && stderr.Contains("oracle.sh",
+            StringComparison.Ordinal)) return null;
         Assert.True(code == 0, stderr);
         return (JsonDocument.Parse(stdout), dir);
     }
@@ -38,7 +40,8 @@ public sealed class ContainerOracleTests
         if (Run(version) is not var (doc, dir)) return;
         try
         {
-            bool py313 = doc.RootElement.GetProperty("python").GetString()!.StartsWith("3.13", StringComparison.Ordinal);
+            bool py313 = doc.RootElement.GetProperty("python").GetString()!.StartsWith("3.13",
+                StringComparison.Ordinal);
             var failures = new List<string>();
             int count = 0;
             foreach (var c in doc.RootElement.GetProperty("tar").EnumerateObject())
@@ -50,7 +53,8 @@ public sealed class ContainerOracleTests
                 {
                     TarOutcome.ReadError => "error ReadError",
                     TarOutcome.Failure => "error Other",
-                    _ => string.Join(" | ", listing.Members.Select(m => $"{m.Name} {(char)m.Type} {m.DataOffset} {m.Size}")),
+                    _ => string.Join(" | ", listing.Members.Select(
+                        m => $"{m.Name} {(char)m.Type} {m.DataOffset} {m.Size}")),
                 };
                 string theirs = c.Value.TryGetProperty("error", out var e)
                     ? "error " + e.GetString()!.Split(':')[0]
@@ -85,9 +89,11 @@ public sealed class ContainerOracleTests
                 if (numpy == "object" && ours == NpyObjects.No) missed.Add($"{c.Name} ({header.Refused ?? "plain"})");
                 if (numpy == "plain" && ours == NpyObjects.Yes) overcalled.Add(c.Name);
             }
-            Assert.True(counts.GetValueOrDefault("object") > 300 && counts.GetValueOrDefault("plain") > 100, string.Join(",", counts));
+            Assert.True(counts.GetValueOrDefault("object") > 300 && counts.GetValueOrDefault("plain") > 100,
+                string.Join(",", counts));
             Assert.True(missed.Count == 0, "numpy unpickles, the reader says plain: " + string.Join(", ", missed));
-            Assert.True(overcalled.Count == 0, "numpy reads raw data, the reader says objects: " + string.Join(", ", overcalled));
+            Assert.True(overcalled.Count == 0, "numpy reads raw data, the reader says objects: " + string.Join(", ",
+                overcalled));
         }
         finally { Directory.Delete(dir, true); }
     }

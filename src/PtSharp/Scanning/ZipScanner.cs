@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 using PtSharp.Zip;
 
@@ -441,34 +440,15 @@ internal static class ZipScanner
         ContainerScanner.ScanPayload(ctx, inflated, record, null, pickleName, storage);
     }
 
-    private static unsafe byte[] Inflate(ReadOnlySpan<byte> compressed, long want, out bool longer, out string? error)
+    private static byte[] Inflate(ReadOnlySpan<byte> compressed, long want, out bool longer, out string? error)
     {
         longer = false;
         error = null;
-        if (compressed.IsEmpty) { error = want > 0 ? "no compressed bytes"
-            : null; return []; } // fixed() of an empty span is null (fuzz regression)
+        if (compressed.IsEmpty) { error = want > 0 ? "no compressed bytes" : null; return []; }
         var output = new byte[Math.Min(want, Array.MaxLength)];
-        fixed (byte* p = compressed)
-        {
-            using var raw = new UnmanagedMemoryStream(p, compressed.Length);
-            using var inflate = new DeflateStream(raw, CompressionMode.Decompress);
-            int total = 0;
-            try
-            {
-                while (total < output.Length)
-                {
-                    int n = inflate.Read(output, total, output.Length - total);
-                    if (n == 0) break;
-                    total += n;
-                }
-                Span<byte> probe = stackalloc byte[1];
-                longer = total == output.Length && inflate.Read(probe) != 0;
-            }
-            catch (InvalidDataException ex)
-            {
-                error = ex.Message;
-            }
-            return total == output.Length ? output : output[..total];
-        }
+        int total = 0;
+        try { total = ZipInflate.Into(compressed, output, out longer); }
+        catch (InvalidDataException ex) { error = ex.Message; }
+        return total == output.Length ? output : output[..total];
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Numerics;
 using System.Text;
 using PtSharp.Errors;
@@ -295,27 +294,18 @@ internal sealed class ZipArchiveReader
             ThrowHelper.Limit($"member declares {entry.UncompressedSize} bytes inflated from {entry.CompressedSize} (zip bomb limit)", entry.Name);
         var source = _bytes.Slice(entry.DataOffset, entry.CompressedSize, "member payload", entry.Name);
         var output = PinnedBytes.Allocate(entry.UncompressedSize);
-        unsafe
+        try
         {
-            using var raw = new UnmanagedMemoryStream(source.Pointer, source.Length);
-            using var inflate = new DeflateStream(raw, CompressionMode.Decompress);
-            int total = 0;
-            try
-            {
-                while (total < output.Array.Length)
-                {
-                    int n = inflate.Read(output.Array, total, output.Array.Length - total);
-                    if (n == 0) break;
-                    total += n;
-                }
-                Span<byte> probe = stackalloc byte[1];
-                if (total != output.Array.Length || inflate.Read(probe) != 0)
-                    ThrowHelper.Format(PtErrorKind.CorruptContainer, $"inflated size differs from the declared {entry.UncompressedSize} bytes", entry.Name);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new PtFormatException(PtErrorKind.CorruptContainer, $"deflate stream is corrupt: {ex.Message}", entry.Name, null, ex);
-            }
+            var compressed = source.Span(0, source.Length, "member payload", entry.Name);
+            int total = ZipInflate.Into(compressed, output.Array, out bool longer);
+            if (total != output.Array.Length || longer)
+                ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                    $"inflated size differs from the declared {entry.UncompressedSize} bytes", entry.Name);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PtFormatException(PtErrorKind.CorruptContainer, $"deflate stream is corrupt: {ex.Message}",
+                entry.Name, null, ex);
         }
         return new ByteWindow(output, 0, output.Length);
     }

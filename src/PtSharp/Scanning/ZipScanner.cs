@@ -167,9 +167,10 @@ internal static class ZipScanner
                 break;
             }
             var h = src.Span(pos, ZipLayout.CentralHeaderSize);
-            int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
-            int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
-            int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
+            var c = new CentralHeader(h);
+            int nameLen = c.NameLength;
+            int extraLen = c.ExtraLength;
+            int commentLen = c.CommentLength;
             long varStart = pos + ZipLayout.CentralHeaderSize;
             if (varStart + nameLen + extraLen + commentLen > cdEnd)
             {
@@ -180,13 +181,15 @@ internal static class ZipScanner
             var entry = new Entry
             {
                 Name = Encoding.UTF8.GetString(src.Span(varStart, nameLen)),
-                Flags = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]),
-                Method = BinaryPrimitives.ReadUInt16LittleEndian(h[10..]),
-                CompressedSize = BinaryPrimitives.ReadUInt32LittleEndian(h[20..]),
-                UncompressedSize = BinaryPrimitives.ReadUInt32LittleEndian(h[24..]),
-                LocalHeaderOffset = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]),
+                Flags = c.Flags,
+                Method = c.Method,
+                CompressedSize = c.CompressedSize,
+                UncompressedSize = c.UncompressedSize,
+                LocalHeaderOffset = c.LocalHeaderOffset,
             };
-            Zip64(src.Span(varStart + nameLen, extraLen), entry);
+            long usize = entry.UncompressedSize, csize = entry.CompressedSize, lho = entry.LocalHeaderOffset;
+            ZipExtraFields.ApplyZip64(src.Span(varStart + nameLen, extraLen), ref usize, ref csize, ref lho);
+            (entry.UncompressedSize, entry.CompressedSize, entry.LocalHeaderOffset) = (usize, csize, lho);
             if (entry.LocalHeaderOffset <= long.MaxValue - shift) entry.LocalHeaderOffset += shift;
             pos = varStart + nameLen + extraLen + commentLen;
             entries.Add(entry);
@@ -195,27 +198,6 @@ internal static class ZipScanner
         return entries;
     }
 
-    private static void Zip64(ReadOnlySpan<byte> extra, Entry e)
-    {
-        while (extra.Length >= 4)
-        {
-            ushort id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
-            int len = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (len > extra.Length - 4) return;
-            var body = extra.Slice(4, len);
-            if (id == ZipLayout.Zip64ExtraId)
-            {
-                int at = 0;
-                if (e.UncompressedSize == 0xFFFFFFFF && at + 8 <= body.Length) { e.UncompressedSize = Clamp(
-                    BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (e.CompressedSize == 0xFFFFFFFF && at + 8 <= body.Length) { e.CompressedSize = Clamp(
-                    BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (e.LocalHeaderOffset == 0xFFFFFFFF && at + 8 <= body.Length) e.LocalHeaderOffset = Clamp(
-                    BinaryPrimitives.ReadUInt64LittleEndian(body[at..]));
-            }
-            extra = extra[(4 + len)..];
-        }
-    }
 
     private static void ReadLocal(ScanSource src, ScanContext ctx, string label, Entry e,
         ReadOnlySpan<byte> centralName)
@@ -231,9 +213,10 @@ internal static class ZipScanner
             return;
         }
         var lh = src.Span(e.LocalHeaderOffset, ZipLayout.LocalHeaderSize);
-        ushort localFlags = BinaryPrimitives.ReadUInt16LittleEndian(lh[6..]);
-        int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(lh[26..]);
-        int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(lh[28..]);
+        var local = new LocalHeader(lh);
+        ushort localFlags = local.Flags;
+        int nameLen = local.NameLength;
+        int extraLen = local.ExtraLength;
         long nameAt = e.LocalHeaderOffset + ZipLayout.LocalHeaderSize;
         var localName = src.Span(nameAt, nameLen);
         if (localName.Length != nameLen || !localName.SequenceEqual(centralName))
@@ -333,10 +316,11 @@ internal static class ZipScanner
     {
         if (!src.Contains(lho, ZipLayout.LocalHeaderSize)) return;
         var lh = src.Span(lho, ZipLayout.LocalHeaderSize);
-        ushort method = BinaryPrimitives.ReadUInt16LittleEndian(lh[8..]);
-        long size = BinaryPrimitives.ReadUInt32LittleEndian(lh[18..]);
-        int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(lh[26..]);
-        int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(lh[28..]);
+        var local = new LocalHeader(lh);
+        ushort method = local.Method;
+        long size = local.CompressedSize;
+        int nameLen = local.NameLength;
+        int extraLen = local.ExtraLength;
         string name = Encoding.UTF8.GetString(src.Span(lho + ZipLayout.LocalHeaderSize, nameLen));
         long data = lho + ZipLayout.LocalHeaderSize + nameLen + extraLen;
         if (method != ZipLayout.MethodStored) return;

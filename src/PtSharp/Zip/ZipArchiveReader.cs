@@ -90,29 +90,32 @@ internal sealed class ZipArchiveReader
     private static Member Describe(ByteWindow bytes, long pos, long i, long cdEnd, string source)
     {
         var h = bytes.Span(pos, ZipLayout.CentralHeaderSize, "central directory entry", source);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != ZipLayout.CentralHeaderSignature)
+        var c = new CentralHeader(h);
+        if (c.Signature != ZipLayout.CentralHeaderSignature)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"central directory entry {i} has no header signature", source, pos);
-        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]);
-        ushort method = BinaryPrimitives.ReadUInt16LittleEndian(h[10..]);
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
-        long csize = BinaryPrimitives.ReadUInt32LittleEndian(h[20..]);
-        long usize = BinaryPrimitives.ReadUInt32LittleEndian(h[24..]);
-        int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
-        int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
-        int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
-        long lho = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
+        ushort flags = c.Flags;
+        ushort method = c.Method;
+        uint crc = c.Crc;
+        long csize = c.CompressedSize;
+        long usize = c.UncompressedSize;
+        int nameLen = c.NameLength;
+        int extraLen = c.ExtraLength;
+        int commentLen = c.CommentLength;
+        long lho = c.LocalHeaderOffset;
         long varStart = pos + ZipLayout.CentralHeaderSize;
         if (varStart + nameLen + extraLen + commentLen > cdEnd)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"central directory entry {i} runs past the end of the directory", source, pos);
         var extra = bytes.Span(varStart + nameLen, extraLen, "entry extra field", source);
-        ReadZip64Extra(extra, ref usize, ref csize, ref lho, source, pos);
+        if (!ZipExtraFields.ApplyZip64(extra, ref usize, ref csize, ref lho))
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, "extra field runs past its declared length", source, pos);
 
         if (!bytes.Contains(lho, ZipLayout.LocalHeaderSize))
             ThrowHelper.Format(PtErrorKind.Truncated, $"local header of '{Text(bytes, varStart, nameLen)}' at offset {lho} lies past the end of the file", source, lho);
         var lh = bytes.Span(lho, ZipLayout.LocalHeaderSize, "local header", source);
         if (BinaryPrimitives.ReadUInt32LittleEndian(lh) != ZipLayout.LocalHeaderSignature)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"entry '{Text(bytes, varStart, nameLen)}' points at offset {lho}, which holds no local header", source, lho);
-        long dataOffset = lho + ZipLayout.LocalHeaderSize + BinaryPrimitives.ReadUInt16LittleEndian(lh[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(lh[28..]);
+        var local = new LocalHeader(lh);
+        long dataOffset = lho + ZipLayout.LocalHeaderSize + local.NameLength + local.ExtraLength;
         if (!bytes.Contains(dataOffset, csize))
         {
             string name = Text(bytes, varStart, nameLen);
@@ -131,7 +134,7 @@ internal sealed class ZipArchiveReader
     private static ReadOnlySpan<byte> NameBytesAt(ByteWindow bytes, long central, string? source)
     {
         var h = bytes.Span(central, ZipLayout.CentralHeaderSize, "central directory entry", source);
-        return bytes.Span(central + ZipLayout.CentralHeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(h[28..]), "entry name", source);
+        return bytes.Span(central + ZipLayout.CentralHeaderSize, new CentralHeader(h).NameLength, "entry name", source);
     }
 
     /// <summary>
@@ -247,24 +250,6 @@ internal sealed class ZipArchiveReader
 
     private static long ToLong(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;
 
-    private static void ReadZip64Extra(ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long lho, string source, long pos)
-    {
-        while (extra.Length >= 4)
-        {
-            ushort id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
-            int len = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (len > extra.Length - 4) ThrowHelper.Format(PtErrorKind.CorruptContainer, "extra field runs past its declared length", source, pos);
-            var body = extra.Slice(4, len);
-            if (id == ZipLayout.Zip64ExtraId)
-            {
-                int at = 0;
-                if (usize == 0xFFFFFFFF && at + 8 <= body.Length) { usize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (csize == 0xFFFFFFFF && at + 8 <= body.Length) { csize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (lho == 0xFFFFFFFF && at + 8 <= body.Length) { lho = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); }
-            }
-            extra = extra[(4 + len)..];
-        }
-    }
 
     /// <summary>The payload of a stored member, without copying.</summary>
     public ByteWindow GetStoredPayload(ZipEntry entry)

@@ -191,10 +191,12 @@ public sealed partial class PtFile : IDisposable
             try { Apply(LegacyTarLoader.Load(all, Options)); return; }
             catch (PtFormatException) when (head[0] == 0x80 && all.Span(0, 2, "header", null)[1] == 0x02) { }
         }
-        if (head.Length >= 2 && head[0] == 0x80) { Apply(LegacyStreamLoader.Load(all, Options)); return; }
+        var start = all.Span(0, Math.Min(all.Length, 32), "file header", null);
+        if (LegacyStreamLoader.LooksLikeLegacy(start)) { Apply(LegacyStreamLoader.Load(all, Options)); return; }
         if (head.Length >= 8 && all.Length > 9 && BinaryPrimitives.ReadUInt64LittleEndian(head) < (ulong)all.Length && all.Span(8, 1, "header", null)[0] == (byte)'{')
             ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);
-        ThrowHelper.Format(PtErrorKind.UnknownFormat, all.Length == 0 ? "the file is empty" : "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
+        ThrowHelper.Format(PtErrorKind.UnknownFormat, all.Length == 0 ? "the file is empty"
+            : "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
     }
 
     private void Apply(LoadResult result)

@@ -9,7 +9,6 @@ namespace PtSharp.Scanning;
 internal static class ContainerScanner
 {
     private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
-    private static readonly byte[] LegacyMagic = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E];
 
     private static readonly (byte[] Magic, string Name)[] Unscannable =
     [
@@ -86,11 +85,7 @@ internal static class ContainerScanner
             // As torch.load: a tar that cannot be read falls through to the legacy pickle stream.
         }
         if (!ctx.Spend(src.Length, null)) return ScanContainer.Unknown;
-        if (head.StartsWith(LegacyMagic))
-        {
-            ScanStream(ctx, src.Span(0, src.Length), null, 0, maxPickles: 5, legacy: true);
-            return ScanContainer.LegacyStream;
-        }
+        if (LegacyStreamScanner.TryScan(ctx, src.Span(0, src.Length))) return ScanContainer.LegacyStream;
         if (head.Length >= 9 && head[8] == (byte)'{' && BinaryPrimitives.ReadUInt64LittleEndian(head) <= (ulong)(src.Length - 8))
         {
             ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0, "a safetensors file: it holds no pickle");

@@ -340,6 +340,9 @@ internal sealed class PickleScanner
     {
         if (target.Kind == K.Global && target.Ref is { } g) { g.PatchedBy ??= "BUILD"; return; }
         if (target.Kind != K.Call || target.Ref is not { } cls || !target.Plain || UsePolicy.IsInert(cls.Full)) return;
+        // A TorchScript class's __setstate__ is TorchScript code in the archive, judged by its ops
+        // (TorchScriptCodeScanner); Python cannot import a __torch__ module, so no other __setstate__ runs.
+        if (cls.Module == "__torch__" || cls.Module.StartsWith("__torch__.", StringComparison.Ordinal)) return;
         if (PlainState(state) || state.Kind == K.Tuple && state.Items is { Length: 2 } two && PlainState(two[0]) && PlainState(two[1]))
             return;
         cls.StatefulBuild ??= Describe(state);

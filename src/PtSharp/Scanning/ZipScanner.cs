@@ -325,6 +325,7 @@ internal static class ZipScanner
                 if (pickleName) ctx.Add(ScanSeverity.Warning, ScanFindingKind.LimitReached, null, record, 0, "pickle member larger than 2 GiB; only its first 2 GiB were scanned");
             }
             ContainerScanner.ScanPayload(ctx, bytes, record, e.DataOffset, pickleName, storage);
+            if (TorchScriptCodeScanner.IsCodeRecord(e.Name)) TorchScriptCodeScanner.Scan(ctx, bytes, record);
             return;
         }
         if (e.Method != ZipLayout.MethodDeflate)
@@ -355,6 +356,7 @@ internal static class ZipScanner
             ctx.Add(ScanSeverity.Warning, ScanFindingKind.ZipBomb, null, record, 0,
                 $"member inflates to {(longer ? "more than" : "")} {inflated.Length} bytes, not the declared {e.UncompressedSize}");
         ContainerScanner.ScanPayload(ctx, inflated, record, null, pickleName, storage);
+        if (TorchScriptCodeScanner.IsCodeRecord(e.Name)) TorchScriptCodeScanner.Scan(ctx, inflated, record);
     }
 
     private static unsafe byte[] Inflate(ReadOnlySpan<byte> compressed, long want, out bool longer, out string? error)

@@ -208,7 +208,8 @@ public sealed partial class PtFile : IDisposable
                 ThrowHelper.Format(PtErrorKind.UnknownFormat, "the file is empty", null, 0);
                 return;
         }
-        if (head.Length >= 2 && head[0] == 0x80)
+        var start = all.Span(0, Math.Min(all.Length, 32), "file header", null);
+        if (LegacyStreamLoader.LooksLikeLegacy(start))
         {
             Apply(LegacyStreamLoader.Load(all, Options));
             return;

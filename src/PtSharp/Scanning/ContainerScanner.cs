@@ -75,11 +75,9 @@ internal static class ContainerScanner
         }
         if (!ctx.Spend(src.Length, null)) return ScanContainer.Unknown;
         var all = src.Span(0, src.Length);
+        if (LegacyStreamScanner.TryScan(ctx, all)) return ScanContainer.LegacyStream;
         switch (kind)
         {
-            case ContainerKind.LegacyStream:
-                ScanStream(ctx, all, null, 0, maxPickles: 5, legacy: true);
-                return ScanContainer.LegacyStream;
             case ContainerKind.Safetensors:
                 ctx.Add(ScanSeverity.Info, ScanFindingKind.NotAModel, null, null, 0,
                     "a safetensors file: it holds no pickle");
@@ -100,6 +98,7 @@ internal static class ContainerScanner
     {
         if (!ctx.Spend(src.Length, null)) return;
         var all = src.Span(0, src.Length);
+        if (LegacyStreamScanner.TryScan(ctx, all)) return;
         if (LooksLikePickle(all, 0, strict: true)) ScanStream(ctx, all, null, 0, maxPickles: 5, legacy: true);
     }
 
@@ -166,48 +165,9 @@ internal static class ContainerScanner
         _ => "legacy storage keys",
     };
 
-    /// <summary>
-    /// True when the bytes at <paramref name="start"/> tokenize as a pickle that reaches a global whose module and
-    /// name are identifiers, or starts with PROTO and reaches STOP. With <paramref name="strict"/> false, a
-    /// PROTO start alone is enough (a damaged pickle is then reported as malformed).
-    /// </summary>
-    public static bool LooksLikePickle(ReadOnlySpan<byte> bytes, int start, bool strict, bool requireGlobal = false)
-    {
-        if (start >= bytes.Length) return false;
-        bool proto = bytes[start] == 0x80 && start + 1 < bytes.Length && bytes[start + 1] <= 5;
-        if (proto && !strict) return true;
-        if (!PickleTokenizer.IsOpcode(bytes[start])) return false;
-        var tok = new PickleTokenizer(bytes, start);
-        for (int i = 0; i < 1_000_000; i++)
-        {
-            if (!tok.Next(out var t, out _)) return false;
-            switch (t.Op)
-            {
-                case 0x2E: return !requireGlobal && (proto || i > 0 && !strict);
-                case 0x63: case 0x69:
-                    if (IsDottedIdentifier(bytes.Slice(t.ArgStart, t.ArgLength)) && IsDottedIdentifier(bytes.Slice(
-                        t.Arg2Start, t.Arg2Length))) return true;
-                    if (!proto) return false;
-                    break;
-                case 0x93: case 0x82: case 0x83: case 0x84: return true;
-            }
-        }
-        return !requireGlobal;
-    }
-
-    private static bool IsDottedIdentifier(ReadOnlySpan<byte> s)
-    {
-        if (s.Length == 0 || s.Length > 512) return false;
-        bool atStart = true;
-        foreach (byte b in s)
-        {
-            if (b == (byte)'.') { if (atStart) return false; atStart = true; continue; }
-            bool letter = b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or (byte)'_' || b >= 0x80;
-            if (!letter && !(b is >= (byte)'0' and <= (byte)'9' && !atStart)) return false;
-            atStart = false;
-        }
-        return !atStart;
-    }
+    /// <summary>See <see cref="PickleSniffer.LooksLikePickle"/>.</summary>
+    public static bool LooksLikePickle(ReadOnlySpan<byte> bytes, int start, bool strict, bool requireGlobal = false) =>
+        PickleSniffer.LooksLikePickle(bytes, start, strict, requireGlobal);
 
     internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -385,6 +385,7 @@ internal static class ZipScanner
                     "pickle member larger than 2 GiB; only its first 2 GiB were scanned");
             }
             ContainerScanner.ScanPayload(ctx, bytes, record, e.DataOffset, pickleName, storage);
+            if (TorchScriptCodeScanner.IsCodeRecord(e.Name)) TorchScriptCodeScanner.Scan(ctx, bytes, record);
             return;
         }
         if (e.Method != ZipLayout.MethodDeflate)
@@ -422,6 +423,7 @@ internal static class ZipScanner
                 $"member inflates to {(longer ? "more than" : "")} {inflated.Length} bytes, not the declared "
                     + "{e.UncompressedSize}");
         ContainerScanner.ScanPayload(ctx, inflated, record, null, pickleName, storage);
+        if (TorchScriptCodeScanner.IsCodeRecord(e.Name)) TorchScriptCodeScanner.Scan(ctx, inflated, record);
     }
 
     private static byte[] Inflate(ReadOnlySpan<byte> compressed, long want, out bool longer, out string? error)

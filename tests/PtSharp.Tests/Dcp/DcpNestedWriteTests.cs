@@ -47,7 +47,8 @@ public sealed class DcpNestedWriteTests(ITestOutputHelper output)
 
             // A stream transform (a DCP extension newer than torch 2.6) is refused by name, not misread.
             string compressed = Path.Combine(work.FullName, "compressed");
-            var copied = CliProcess.Run(TimeSpan.FromMinutes(2), "convert", source, compressed, "--format", "dcp", "-q");
+            var copied = CliProcess.Run(TimeSpan.FromMinutes(2), "convert", source, compressed, "--format", "dcp",
+                "-q");
             Assert.True(copied.ExitCode == 0, copied.Stderr);
             var t = Oracle.Run("2.6", [script, "transform", compressed, "stream.zstd"], TimeSpan.FromMinutes(2));
             Assert.True(t.ExitCode == 0, t.Stderr);

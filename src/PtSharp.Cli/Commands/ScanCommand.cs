@@ -59,7 +59,7 @@ internal static class ScanCommand
                 try
                 {
                     // With -r, a distributed checkpoint folder below is scanned as one checkpoint.
-                    var targets = FolderScanTargets.List(path, recursive);
+                    var targets = Dcp.FolderScanTargets.List(path, recursive);
                     files.AddRange(targets.Files);
                     foreach (var dcp in targets.DcpFolders) dcpReports.AddRange(Dcp.DcpScan.Scan(dcp, options));
                 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using PtSharp.Dcp;
 using PtSharp.Loading;
 using PtSharp.Pickle;
-using PtSharp.Scanning;
 using PtSharp.Tests.Support;
 using PtSharp.Writing;
 

@@ -1,6 +1,4 @@
-using PtSharp.Dcp;
-
-namespace PtSharp.Scanning;
+namespace PtSharp.Dcp;
 
 /// <summary>
 /// What a scan of a folder covers: its loose files, and the distributed checkpoint folders below it, each to be

@@ -9,7 +9,8 @@ public static partial class PtTorch
 {
     /// <summary>
     /// Rebuilds a complete pickled model (<c>torch.save(model)</c>) as TorchSharp modules and loads its weights:
-    /// standard <c>torch.nn</c> layers and containers, LSTM/GRU (their output sequence), and torchvision ResNet,
+    /// standard <c>torch.nn</c> layers and containers, LSTM/GRU (their output sequence), MultiheadAttention (called
+    /// with one tensor: self-attention), TransformerEncoderLayer/TransformerEncoder (no masks), torchvision ResNet,
     /// MobileNetV2/V3, SqueezeNet, VGG and AlexNet. The module tree comes from the file's inert object tree via
     /// <see cref="ModuleRegistry"/>; nothing from the file is executed. The module is in the mode it was saved in
     /// (usually <c>eval()</c>).

@@ -15,9 +15,10 @@ public static partial class PtTorch
     /// <see cref="ModuleRegistry"/>; nothing from the file is executed. The module is in the mode it was saved in
     /// (usually <c>eval()</c>).
     /// </summary>
-    /// <exception cref="UnsupportedModuleException">A module's class is user code (e.g. <c>__main__.Net</c>): build it in
-    /// TorchSharp and use <c>LoadPt</c>.</exception>
-    /// <exception cref="PtFormatException">The file is not a complete model, or holds a layer that cannot be rebuilt.</exception>
+    /// <exception cref="UnsupportedModuleException">A module's class is user code (e.g. <c>__main__.Net</c>): build
+    /// it in TorchSharp and use <c>LoadPt</c>.</exception>
+    /// <exception cref="PtFormatException">The file is not a complete model, or holds a layer that cannot be
+    /// rebuilt.</exception>
     public static nn.Module<Tensor, Tensor> LoadModule(string path, PtLoadOptions? options = null)
     {
         using var file = PtFile.Open(path, options);
@@ -26,7 +27,8 @@ public static partial class PtTorch
         if (module is not nn.Module<Tensor, Tensor> callable)
         {
             module.Dispose();
-            throw new PtFormatException(PtErrorKind.Unsupported, $"the model is a {spec.PythonClass}, whose forward does not take one tensor");
+            throw new PtFormatException(PtErrorKind.Unsupported,
+                $"the model is a {spec.PythonClass}, whose forward does not take one tensor");
         }
         try
         {

@@ -12,6 +12,7 @@ string data = args.Length > 0 ? args[0] : "/tmp/ptsharp-bench";
 int iterations = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
 
 Micro.Print();
+Floor.Print(iterations);
 foreach (var (name, file, make) in new (string, string, Func<nn.Module>)[]
          {
              ("resnet18", "resnet18.pt", () => torchvision.models.resnet18()),

@@ -18,7 +18,10 @@ public sealed partial class SampleTests(ITestOutputHelper output)
     private static readonly Lazy<(string Dir, JsonElement Top5)> Torch = new(() =>
     {
         var dir = Directory.CreateTempSubdirectory("ptsharp-sample-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(dir, true); } catch (IOException) { } };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, true); } catch (IOException) { }
+        };
         Python.Run("sample_top5.py", dir);
         return (dir, JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "top5.json"))).RootElement.Clone());
     });
@@ -49,7 +52,8 @@ public sealed partial class SampleTests(ITestOutputHelper output)
     {
         string dll = Path.Combine(RepoPaths.Root, "samples", "TorchSharpClassify", "bin", "Release", "net10.0",
             "TorchSharpClassify.dll");
-        Assert.True(File.Exists(dll), $"the sample is not built: {dll} (dotnet build samples/TorchSharpClassify -c Release)");
+        Assert.True(File.Exists(dll),
+            $"the sample is not built: {dll} (dotnet build samples/TorchSharpClassify -c Release)");
         var psi = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = RepoPaths.Root };
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);

@@ -8,7 +8,8 @@ namespace PtSharp.Optimization;
 
 /// <summary>
 /// Writes an optimized state dict and reads the temporary file back before it replaces the output: the same keys
-/// in the same order, and every tensor (also inside tuples) with the dtype, shape and quantization scheme written.
+/// in the same order, and every tensor (also inside tuples, lists and object states such as the TorchScript packed
+/// params of a quantized LSTM) with the dtype, shape and quantization scheme written.
 /// The computed values themselves are not recomputed.
 /// </summary>
 internal static class OutputCheck
@@ -36,7 +37,13 @@ internal static class OutputCheck
             case PyTuple e when actual is PyTuple a && e.Count == a.Count:
                 for (int i = 0; i < e.Count; i++) Compare(e[i], a[i], $"{name}[{i}]", output);
                 return;
-            case PtTensor or PyTuple:
+            case PyList e when actual is PyList a && e.Count == a.Count:
+                for (int i = 0; i < e.Count; i++) Compare(e[i], a[i], $"{name}[{i}]", output);
+                return;
+            case PyObject e when actual is PyObject a && Equals(e.Class, a.Class):
+                Compare(e.State, a.State, name, output);
+                return;
+            case PtTensor or PyTuple or PyList or PyObject:
                 throw new PtWriteException($"verification failed: {name} reads back as {actual?.GetType().Name ?? "None"}", output);
         }
     }

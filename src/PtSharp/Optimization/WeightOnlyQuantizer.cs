@@ -32,8 +32,9 @@ internal static class WeightOnlyQuantizer
             written.Add(new NamedTensor(nt.Name, q));
             written.Add(new NamedTensor(nt.Name + "_scale", scales));
             after += q.ByteCount + scales.ByteCount;
-            report.Layers.Add(new QuantizedLayer(layer.Module, [.. nt.Tensor.Shape], format == WeightOnlyFormat.Int8 ? "int8_weight_only" : "fp8_e4m3fn_weight_only",
-                stats.MaxScale, stats.MaxError, stats.MeanError));
+            string scheme = format == WeightOnlyFormat.Int8 ? "int8_weight_only" : "fp8_e4m3fn_weight_only";
+            report.Layers.Add(new QuantizedLayer(layer.Module, [.. nt.Tensor.Shape], scheme,
+                stats.MaxScale, stats.MaxError, stats.MeanError) { Weight = nt.Name });
         }
         var metadata = new Dictionary<string, string>
         {

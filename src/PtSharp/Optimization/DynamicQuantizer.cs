@@ -101,7 +101,8 @@ public static class DynamicQuantizer
             dict.Set(p + "zero_point", PtTensor.Scalar(0L));
             // LinearPackedParams._save_to_state_dict: the dtype object, then linear_unpack's (weight, bias).
             dict.Set(p + "_packed_params.dtype", new PyGlobal("torch", "qint8"));
-            var bias = layer.Bias?.Tensor.Detach();
+            // The bias is the float module's Parameter, which linear_unpack hands back as it was given.
+            var bias = layer.Bias is { } b ? RecurrentPackedParams.AsParameter(b.Tensor) : null;
             dict.Set(p + "_packed_params._packed_params", new PyTuple([qtensor, bias]));
             after += 4 + 8 + QuantizedBytes(qtensor, options.PerChannel) + (bias?.ByteCount ?? 0);
         }

@@ -45,7 +45,8 @@ internal static class RecurrentPackedParams
     private static PyObject ScriptObject(PyGlobal scriptObject, PyTuple state, string qualifiedName) =>
         new(scriptObject, new PyTuple([]), PyConstruction.NewObj) { State = new PyTuple([state, qualifiedName]) };
 
-    private static PtTensor AsParameter(PtTensor bias)
+    /// <summary>A bias as the float module holds it: a Parameter that requires grad.</summary>
+    public static PtTensor AsParameter(PtTensor bias)
     {
         var p = bias.Detach();
         p.IsParameter = true;

@@ -129,7 +129,8 @@ def qmodules(model):
 
 def same_qtensor(a, b):
     if a.qscheme() != b.qscheme() or a.dtype != b.dtype or a.shape != b.shape:
-        return f"qscheme/dtype/shape {b.qscheme()} {b.dtype} {tuple(b.shape)} != {a.qscheme()} {a.dtype} {tuple(a.shape)}"
+        return (f"qscheme/dtype/shape {b.qscheme()} {b.dtype} {tuple(b.shape)} != "
+                f"{a.qscheme()} {a.dtype} {tuple(a.shape)}")
     if not torch.equal(a.int_repr(), b.int_repr()):
         return f"{int((a.int_repr() != b.int_repr()).sum())} int8 values differ"
     if a.qscheme() == torch.per_tensor_affine:

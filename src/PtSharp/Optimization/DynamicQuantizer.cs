@@ -26,7 +26,9 @@ public static class DynamicQuantizer
 {
     /// <summary>Quantizes <paramref name="input"/> into <paramref name="output"/>.</summary>
     /// <exception cref="PtFormatException">The input cannot be read.</exception>
-    /// <exception cref="ArgumentException">An option is invalid (a bad pattern, a .safetensors output without a weight-only format...).</exception>
+    /// <exception cref="ArgumentException">
+    /// An option is invalid (a bad pattern, a .safetensors output without a weight-only format...).
+    /// </exception>
     /// <exception cref="PtWriteException">The output cannot be written.</exception>
     /// <exception cref="IOException">Reading or writing failed.</exception>
     public static QuantizeReport Quantize(string input, string output, QuantizeOptions options)
@@ -36,9 +38,11 @@ public static class DynamicQuantizer
         ArgumentNullException.ThrowIfNull(options);
         bool safetensors = output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         if (options.WeightOnly is null && safetensors)
-            throw new ArgumentException("torch's dynamic-quantized state dict holds qint8 tensors, which safetensors cannot hold; write a .pt or use --weight-only");
+            throw new ArgumentException("torch's dynamic-quantized state dict holds qint8 tensors, which safetensors "
+                + "cannot hold; write a .pt or use --weight-only");
         if (options.WeightOnly is not null && !safetensors)
-            throw new ArgumentException("weight-only quantization writes safetensors: give an output ending in .safetensors");
+            throw new ArgumentException(
+                "weight-only quantization writes safetensors: give an output ending in .safetensors");
         var include = options.Include.Select(p => KeyTransform.Compile(p, "--include")).ToList();
         var exclude = options.Exclude.Select(p => KeyTransform.Compile(p, "--exclude")).ToList();
 
@@ -50,12 +54,14 @@ public static class DynamicQuantizer
             ? LinearLayers.Find(tensors, root, out bool tree) : [];
         var stacks = options.WeightOnly is null && (options.Types & QuantizedModuleTypes.Recurrent) != 0
             ? RecurrentLayers.Find(tensors, root, report.Notes) : [];
-        stacks = [.. stacks.Where(s => options.Types.HasFlag(s.Mode == "LSTM" ? QuantizedModuleTypes.Lstm : QuantizedModuleTypes.Gru))];
+        stacks = [.. stacks.Where(s =>
+            options.Types.HasFlag(s.Mode == "LSTM" ? QuantizedModuleTypes.Lstm : QuantizedModuleTypes.Gru))];
         report.FromModuleTree = root is PyObject model && ModuleWalker.IsModule(model);
         if (layers.Count + stacks.Count == 0)
-            report.Notes.Add("no nn.Linear, nn.LSTM or nn.GRU layer was found (a 2-D weight with an optional matching " +
-                "bias, or weight_ih_l0/weight_hh_l0/bias_ih_l0/bias_hh_l0...)");
-        var modules = Select([.. layers.Select(l => l.Module), .. stacks.Select(s => s.Module)], include, exclude, report);
+            report.Notes.Add("no nn.Linear, nn.LSTM or nn.GRU layer was found (a 2-D weight with an optional "
+                + "matching bias, or weight_ih_l0/weight_hh_l0/bias_ih_l0/bias_hh_l0...)");
+        var modules = Select([.. layers.Select(l => l.Module), .. stacks.Select(s => s.Module)], include, exclude,
+            report);
         layers = [.. layers.Where(l => modules.Contains(l.Module))];
         stacks = [.. stacks.Where(s => modules.Contains(s.Module))];
         report.BytesBefore = tensors.Sum(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount);
@@ -110,7 +116,10 @@ public static class DynamicQuantizer
         OutputCheck.Save(output, dict);
         report.BytesAfter = after;
         foreach (var (line, w) in quantized)
-            report.Layers.Add(line with { Scale = w.Scale, MaxAbsError = w.MaxAbsError, MeanAbsError = w.MeanAbsError });
+            report.Layers.Add(line with
+            {
+                Scale = w.Scale, MaxAbsError = w.MaxAbsError, MeanAbsError = w.MeanAbsError,
+            });
         return report;
     }
 

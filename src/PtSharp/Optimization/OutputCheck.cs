@@ -18,11 +18,14 @@ internal static class OutputCheck
         PtWriter.Save(output, stateDict, new PtSaveOptions(), temp =>
         {
             using var back = PtFile.Open(temp);
-            if (back.Root is not PyDict dict) throw new PtWriteException("verification failed: the written file holds no dict", output);
+            if (back.Root is not PyDict dict)
+                throw new PtWriteException("verification failed: the written file holds no dict", output);
             var expectedKeys = stateDict.Keys.ToList();
             var actualKeys = dict.Keys.ToList();
-            if (!expectedKeys.Select(ModuleWalker.Key).SequenceEqual(actualKeys.Select(ModuleWalker.Key), StringComparer.Ordinal))
-                throw new PtWriteException($"verification failed: {actualKeys.Count} keys read back, {expectedKeys.Count} written", output);
+            var expectedNames = expectedKeys.Select(ModuleWalker.Key);
+            if (!expectedNames.SequenceEqual(actualKeys.Select(ModuleWalker.Key), StringComparer.Ordinal))
+                throw new PtWriteException(
+                    $"verification failed: {actualKeys.Count} keys read back, {expectedKeys.Count} written", output);
             foreach (var key in expectedKeys) Compare(stateDict[key], dict[key], key as string ?? "?", output);
         });
 
@@ -31,8 +34,10 @@ internal static class OutputCheck
         switch (expected)
         {
             case PtTensor e when actual is PtTensor a:
-                if (e.DType != a.DType || !e.Shape.SequenceEqual(a.Shape) || e.Quantization?.Scheme != a.Quantization?.Scheme)
-                    throw new PtWriteException($"verification failed: {name} reads back as {a}, {e} was written", output);
+                if (e.DType != a.DType || !e.Shape.SequenceEqual(a.Shape)
+                    || e.Quantization?.Scheme != a.Quantization?.Scheme)
+                    throw new PtWriteException($"verification failed: {name} reads back as {a}, {e} was written",
+                        output);
                 return;
             case PyTuple e when actual is PyTuple a && e.Count == a.Count:
                 for (int i = 0; i < e.Count; i++) Compare(e[i], a[i], $"{name}[{i}]", output);
@@ -44,7 +49,8 @@ internal static class OutputCheck
                 Compare(e.State, a.State, name, output);
                 return;
             case PtTensor or PyTuple or PyList or PyObject:
-                throw new PtWriteException($"verification failed: {name} reads back as {actual?.GetType().Name ?? "None"}", output);
+                throw new PtWriteException(
+                    $"verification failed: {name} reads back as {actual?.GetType().Name ?? "None"}", output);
         }
     }
 }

@@ -2,7 +2,9 @@ using PtSharp.Loading;
 
 namespace PtSharp.Optimization;
 
-/// <summary>The weight-only formats <see cref="DynamicQuantizer"/> writes to safetensors (see docs/optimize.md).</summary>
+/// <summary>
+/// The weight-only formats <see cref="DynamicQuantizer"/> writes to safetensors (see docs/optimize.md).
+/// </summary>
 public enum WeightOnlyFormat
 {
     /// <summary>int8 weights, symmetric per output channel: <c>w ≈ q × scale</c>, <c>q</c> in [-127, 127].</summary>
@@ -35,7 +37,10 @@ public enum QuantizedModuleTypes
 /// <summary>Options for <see cref="DynamicQuantizer.Quantize"/>.</summary>
 public sealed class QuantizeOptions
 {
-    /// <summary>Quantize only layers whose module name (<c>encoder.0.fc</c>) matches one of these .NET regular expressions.</summary>
+    /// <summary>
+    /// Quantize only layers whose module name (<c>encoder.0.fc</c>, <c>rnn</c>) matches one of these .NET regular
+    /// expressions.
+    /// </summary>
     public IList<string> Include { get; } = [];
 
     /// <summary>Leave layers whose module name matches one of these regular expressions in float.</summary>
@@ -47,10 +52,14 @@ public sealed class QuantizeOptions
     /// </summary>
     public QuantizedModuleTypes Types { get; set; } = QuantizedModuleTypes.All;
 
-    /// <summary>Per-channel scales (torch's <c>per_channel_dynamic_qconfig</c>) instead of one scale per tensor.</summary>
+    /// <summary>
+    /// Per-channel scales (torch's <c>per_channel_dynamic_qconfig</c>) instead of one scale per tensor.
+    /// </summary>
     public bool PerChannel { get; set; }
 
-    /// <summary>Write a weight-only quantized safetensors file in this format instead of a torch dynamic-quantized state dict.</summary>
+    /// <summary>
+    /// Write a weight-only quantized safetensors file in this format instead of a torch dynamic-quantized state dict.
+    /// </summary>
     public WeightOnlyFormat? WeightOnly { get; set; }
 
     /// <summary>Options for reading .pt input.</summary>
@@ -83,7 +92,9 @@ public sealed class QuantizeReport
     /// <summary>The quantized layers, in state-dict order.</summary>
     public List<QuantizedLayer> Layers { get; } = [];
 
-    /// <summary>True when layers were found from a pickled model's module tree, false when from the key pattern.</summary>
+    /// <summary>
+    /// True when layers were found from a pickled model's module tree, false when from the key pattern.
+    /// </summary>
     public bool FromModuleTree { get; internal set; }
 
     /// <summary>Tensor bytes of the input state dict.</summary>

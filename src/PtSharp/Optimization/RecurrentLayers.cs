@@ -20,7 +20,10 @@ internal static partial class RecurrentLayers
     /// <summary>The four tensors of one layer and direction, in <c>from_float</c>'s names.</summary>
     public sealed record Cell(NamedTensor WeightIh, NamedTensor WeightHh, NamedTensor BiasIh, NamedTensor BiasHh);
 
-    /// <summary>A recognised stack: its module name, <c>LSTM</c> or <c>GRU</c>, and its cells layer by layer (forward, then reverse).</summary>
+    /// <summary>
+    /// A recognised stack: its module name, <c>LSTM</c> or <c>GRU</c>, and its cells layer by layer (forward, then
+    /// reverse), the order of <c>_all_weight_values</c>.
+    /// </summary>
     public sealed record Stack(string Module, string Mode, int Layers, int Directions, IReadOnlyList<Cell> Cells)
     {
         /// <summary>The state-dict keys the stack replaces.</summary>
@@ -77,16 +80,17 @@ internal static partial class RecurrentLayers
         List<string> notes)
     {
         string name = prefix.Length == 0 ? "(root)" : prefix;
+        Stack? Skip(string why)
+        {
+            notes.Add($"{name}: {why}; left in float");
+            return null;
+        }
         if (fromTree && cls is not ("torch.nn.modules.rnn.LSTM" or "torch.nn.modules.rnn.GRU"))
         {
-            if (cls == "torch.nn.modules.rnn.RNN") notes.Add($"{name}: nn.RNN is not quantized by quantize_dynamic; left in float");
-            return null;
+            return cls == "torch.nn.modules.rnn.RNN" ? Skip("nn.RNN is not quantized by quantize_dynamic") : null;
         }
         if (entries.Keys.Any(k => k.StartsWith("weight_hr_", StringComparison.Ordinal)))
-        {
-            notes.Add($"{name}: an LSTM with proj_size (weight_hr_*), which quantize_dynamic cannot quantize; left in float");
-            return null;
-        }
+            return Skip("an LSTM with proj_size (weight_hr_*), which quantize_dynamic cannot quantize");
         int layers = 0;
         bool reverse = false;
         foreach (string k in entries.Keys)
@@ -97,49 +101,34 @@ internal static partial class RecurrentLayers
         }
         int directions = reverse ? 2 : 1;
         if (!entries.Keys.Any(k => k.StartsWith("bias_", StringComparison.Ordinal)))
-        {
-            notes.Add($"{name}: a recurrent stack without biases (bias=False), which torch's quantize_dynamic refuses " +
-                "(RNNBase.from_float asserts mod.bias); left in float");
-            return null;
-        }
+            return Skip("a recurrent stack without biases (bias=False), which torch's quantize_dynamic refuses "
+                + "(RNNBase.from_float asserts mod.bias)");
         if (entries.Count != layers * directions * 4)
-        {
-            notes.Add($"{name}: looks like an LSTM/GRU but its {entries.Count} entries are not 4 per layer and direction; left in float");
-            return null;
-        }
+            return Skip($"looks like an LSTM/GRU but its {entries.Count} entries are not 4 per layer and direction");
         var cells = new List<Cell>();
         for (int l = 0; l < layers; l++)
             for (int d = 0; d < directions; d++)
             {
                 string suffix = string.Create(CultureInfo.InvariantCulture, $"_l{l}{(d == 1 ? "_reverse" : "")}");
-                if (!entries.TryGetValue("weight_ih" + suffix, out var wih) || !entries.TryGetValue("weight_hh" + suffix, out var whh)
-                    || !entries.TryGetValue("bias_ih" + suffix, out var bih) || !entries.TryGetValue("bias_hh" + suffix, out var bhh))
-                {
-                    notes.Add($"{name}: looks like an LSTM/GRU but layer {l}{(d == 1 ? " (reverse)" : "")} is incomplete; left in float");
-                    return null;
-                }
+                if (!entries.TryGetValue("weight_ih" + suffix, out var wih)
+                    || !entries.TryGetValue("weight_hh" + suffix, out var whh)
+                    || !entries.TryGetValue("bias_ih" + suffix, out var bih)
+                    || !entries.TryGetValue("bias_hh" + suffix, out var bhh))
+                    return Skip($"looks like an LSTM/GRU but layer {l}{(d == 1 ? " (reverse)" : "")} is incomplete");
                 cells.Add(new Cell(wih, whh, bih, bhh));
             }
         var hh = cells[0].WeightHh.Tensor;
         if (hh.Rank != 2 || hh.Shape[1] == 0 || hh.Shape[0] % hh.Shape[1] != 0)
-        {
-            notes.Add($"{name}: weight_hh_l0 {Shape(hh)} is not [gates × hidden, hidden]; left in float");
-            return null;
-        }
+            return Skip($"weight_hh_l0 {Shape(hh)} is not [gates × hidden, hidden]");
         long hidden = hh.Shape[1];
         long gates = hh.Shape[0] / hidden;
         string? mode = gates switch { 4 => "LSTM", 3 => "GRU", _ => null };
         if (mode is null)
-        {
-            if (gates == 1) notes.Add($"{name}: a plain nn.RNN (1 gate), which quantize_dynamic does not quantize; left in float");
-            else notes.Add($"{name}: weight_hh_l0 {Shape(hh)} has {gates} gates, not LSTM's 4 or GRU's 3; left in float");
-            return null;
-        }
+            return Skip(gates == 1 ? "a plain nn.RNN (1 gate), which quantize_dynamic does not quantize"
+                : $"weight_hh_l0 {Shape(hh)} has {gates} gates, not LSTM's 4 or GRU's 3");
         if (fromTree && !cls.EndsWith("." + mode, StringComparison.Ordinal))
-        {
-            notes.Add($"{name}: the module is a {cls[(cls.LastIndexOf('.') + 1)..]} but its weights have {mode}'s {gates} gates; left in float");
-            return null;
-        }
+            return Skip($"the module is a {cls[(cls.LastIndexOf('.') + 1)..]} but its weights have {mode}'s "
+                + $"{gates} gates");
         long rows = gates * hidden;
         long input = cells[0].WeightIh.Tensor.Rank == 2 ? cells[0].WeightIh.Tensor.Shape[1] : -1;
         for (int i = 0; i < cells.Count; i++)
@@ -148,11 +137,10 @@ internal static partial class RecurrentLayers
             long expectedInput = i < directions ? input : hidden * directions;
             if (!IsWeight(c.WeightIh.Tensor, rows, expectedInput) || !IsWeight(c.WeightHh.Tensor, rows, hidden)
                 || !IsBias(c.BiasIh.Tensor, rows) || !IsBias(c.BiasHh.Tensor, rows))
-            {
-                notes.Add($"{name}: the shapes or dtypes of {c.WeightIh.Name} and its siblings do not fit a {mode} with hidden size " +
-                    $"{hidden} (float weights [{rows}, {(expectedInput < 0 ? "in" : expectedInput)}] and [{rows}, {hidden}], biases [{rows}]); left in float");
-                return null;
-            }
+                return Skip($"the shapes or dtypes of {c.WeightIh.Name} and its siblings do not fit a {mode} "
+                    + $"with hidden size {hidden} (float weights "
+                    + $"[{rows}, {(expectedInput < 0 ? "in" : expectedInput)}] and "
+                    + $"[{rows}, {hidden}], biases [{rows}])");
         }
         return new Stack(prefix, mode, layers, directions, cells);
     }

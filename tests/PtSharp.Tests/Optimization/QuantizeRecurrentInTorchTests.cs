@@ -34,7 +34,8 @@ public sealed class QuantizeRecurrentInTorchTests(ITestOutputHelper output)
                 required.Add($"{model} full_model{scheme}");
                 string sd = $"{model} state_dict{scheme}";
                 required.AddRange([sd, sd + ": keys and order as torch's state_dict()", sd + ": _metadata as torch's",
-                    sd + ": loaded objects as torch's", sd + ": pickle uses torch's globals and constructs as many objects",
+                    sd + ": loaded objects as torch's",
+                    sd + ": pickle uses torch's globals and constructs as many objects",
                     sd + ": weights_only=True treats it as torch's own file",
                     sd + ": pt inspect lists the same tensors as for torch's file",
                     sd + ": pt scan says what it says of torch's file", sd + ": report has a line per LSTM/GRU weight",

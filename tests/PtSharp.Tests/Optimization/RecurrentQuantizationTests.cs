@@ -25,10 +25,14 @@ public sealed class RecurrentQuantizationTests : IDisposable
     {
         var rng = new Random(++_seed);
         long n = shape.Aggregate(1L, (a, b) => a * b);
-        return PtTensor.FromArray(Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), shape);
+        var values = Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        return PtTensor.FromArray(values, shape);
     }
 
-    /// <summary>The state dict of <c>nn.LSTM</c>/<c>nn.GRU(input, hidden, layers, bidirectional)</c> at <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// The state dict of an <c>nn.LSTM</c>/<c>nn.GRU(input, hidden, layers, bidirectional)</c> (4/3 gates) at
+    /// <paramref name="prefix"/>.
+    /// </summary>
     private List<NamedTensor> Stack(string prefix, int gates, long input, long hidden, int layers = 1,
         bool bidirectional = false, bool bias = true)
     {
@@ -129,7 +133,8 @@ public sealed class RecurrentQuantizationTests : IDisposable
         var report = DynamicQuantizer.Quantize(Save(all), q, new QuantizeOptions());
         Assert.Empty(report.Layers);
         Assert.Contains(report.Notes, n => n.StartsWith("plain: a plain nn.RNN", StringComparison.Ordinal));
-        Assert.Contains(report.Notes, n => n.StartsWith("nobias: ", StringComparison.Ordinal) && n.Contains("bias=False"));
+        Assert.Contains(report.Notes,
+            n => n.StartsWith("nobias: ", StringComparison.Ordinal) && n.Contains("bias=False"));
         Assert.Contains(report.Notes, n => n.StartsWith("proj: an LSTM with proj_size", StringComparison.Ordinal));
         Assert.Contains(report.Notes, n => n.StartsWith("broken: the shapes", StringComparison.Ordinal));
         Assert.Contains(report.Notes, n => n.StartsWith("odd: ", StringComparison.Ordinal) && n.Contains("5 gates"));
@@ -140,11 +145,14 @@ public sealed class RecurrentQuantizationTests : IDisposable
     [Fact]
     public void Types_pick_the_module_types_to_quantize()
     {
-        var input = Stack("lstm.", 4, 5, 3).Concat(Stack("gru.", 3, 5, 4)).Append(new("fc.weight", Random(2, 5))).ToList();
+        var input = Stack("lstm.", 4, 5, 3).Concat(Stack("gru.", 3, 5, 4))
+            .Append(new("fc.weight", Random(2, 5))).ToList();
         string path = Save(input);
-        var linearOnly = DynamicQuantizer.Quantize(path, Path("l.pt"), new QuantizeOptions { Types = QuantizedModuleTypes.Linear });
+        var linearOnly = DynamicQuantizer.Quantize(path, Path("l.pt"),
+            new QuantizeOptions { Types = QuantizedModuleTypes.Linear });
         Assert.Equal(["fc"], linearOnly.Layers.Select(l => l.Module));
-        var gruOnly = DynamicQuantizer.Quantize(path, Path("g.pt"), new QuantizeOptions { Types = QuantizedModuleTypes.Gru });
+        var gruOnly = DynamicQuantizer.Quantize(path, Path("g.pt"),
+            new QuantizeOptions { Types = QuantizedModuleTypes.Gru });
         Assert.Equal(["gru", "gru"], gruOnly.Layers.Select(l => l.Module));
         using var file = PtFile.Open(Path("g.pt"));
         Assert.Equal(["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",

@@ -294,6 +294,11 @@ def main():
                     check(case, False, f"load_state_dict: {e}")
                     continue
                 compare(case, ref, mine, x)
+                if kind == "full_model":
+                    sd, rsd = load(out), ref.state_dict()
+                    same = list(sd) == list(rsd) and dict(sd._metadata) == dict(rsd._metadata)
+                    check(case + ": keys and _metadata as torch's", same,
+                          f"{dict(sd._metadata)} vs {dict(rsd._metadata)}")
                 if kind == "state_dict":
                     torch_file_checks(pt, work, case, out, ref)
                     check(case + ": report has a line per LSTM/GRU weight",

@@ -31,7 +31,8 @@ public sealed class QuantizeRecurrentInTorchTests(ITestOutputHelper output)
         foreach (string model in Models)
             foreach (string scheme in (string[])["", " per-channel"])
             {
-                required.Add($"{model} full_model{scheme}");
+                string full = $"{model} full_model{scheme}";
+                required.AddRange([full, full + ": keys and _metadata as torch's"]);
                 string sd = $"{model} state_dict{scheme}";
                 required.AddRange([sd, sd + ": keys and order as torch's state_dict()", sd + ": _metadata as torch's",
                     sd + ": loaded objects as torch's",

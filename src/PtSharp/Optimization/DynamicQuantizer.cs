@@ -15,7 +15,10 @@ namespace PtSharp.Optimization;
 /// state dict <c>torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8).state_dict()</c>
 /// has (<c>fc.scale</c>, <c>fc.zero_point</c>, <c>fc._packed_params.dtype</c>,
 /// <c>fc._packed_params._packed_params</c> = (qint8 weight, float bias), and the <c>_metadata</c> versions its
-/// loaders need), with the same int8 values, scales and zero points torch computes. Every other tensor is copied.
+/// loaders need), with the same int8 values, scales and zero points torch computes. <c>nn.LSTM</c>/<c>nn.GRU</c>
+/// stacks become <c>rnn._all_weight_values.N.param</c> TorchScript cell objects, as
+/// <c>quantize_dynamic(model, {nn.LSTM, nn.GRU})</c> saves them (<see cref="QuantizeOptions.Types"/> picks the module
+/// types). Every other tensor is copied.
 /// </summary>
 /// <remarks>
 /// The input is memory-mapped and each int8 weight is computed while it is written, so the memory used does not
@@ -51,7 +54,7 @@ public static class DynamicQuantizer
         var tensors = source.Tensors;
         var root = source.PtFile?.Root;
         var layers = options.Types.HasFlag(QuantizedModuleTypes.Linear)
-            ? LinearLayers.Find(tensors, root, out bool tree) : [];
+            ? LinearLayers.Find(tensors, root, out _) : [];
         var stacks = options.WeightOnly is null && (options.Types & QuantizedModuleTypes.Recurrent) != 0
             ? RecurrentLayers.Find(tensors, root, report.Notes) : [];
         stacks = [.. stacks.Where(s =>

@@ -67,7 +67,7 @@ public sealed class ResumeTests(ITestOutputHelper output)
             }
             string m = Path.Combine(work, "manifest.json"), r = Path.Combine(work, "result.json");
             File.WriteAllText(m, JsonSerializer.Serialize(manifest));
-            Python.Run(version, "resume_check.py", m, r);
+            Python.RunWith(version, "resume_check.py", m, r);
             var problems = new List<string>();
             var results = JsonDocument.Parse(File.ReadAllBytes(r)).RootElement;
             Assert.Equal(manifest.Count, results.GetArrayLength());

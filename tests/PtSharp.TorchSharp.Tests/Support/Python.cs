@@ -13,9 +13,9 @@ internal static class Python
 
     public static bool InChroot => Environment.GetEnvironmentVariable("PTSHARP_IN_CHROOT") == "1";
 
-    public static void Run(string script, params string[] args) => Run("2.6", script, args);
+    public static void Run(string script, params string[] args) => RunWith("2.6", script, args);
 
-    /// <summary>True when <see cref="Run(string, string, string[])"/> can reach torch
+    /// <summary>True when <see cref="RunWith"/> can reach torch
     /// <paramref name="version"/>; otherwise <paramref name="skip"/> says why (a failure under CI).</summary>
     public static bool Available(string version, out string skip)
     {
@@ -29,7 +29,7 @@ internal static class Python
         return false;
     }
 
-    public static void Run(string version, string script, params string[] args)
+    public static void RunWith(string version, string script, params string[] args)
     {
         string path = Path.Combine(RepoPaths.Root, "tests", "PtSharp.TorchSharp.Tests", "Python", script);
         if (version == "1.13" && InChroot)

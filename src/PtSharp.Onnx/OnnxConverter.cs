@@ -26,21 +26,22 @@ public static class OnnxConverter
 
     internal static ModelProto Build(PtFile file, OnnxConvertOptions options)
     {
-        if (file.Format != PtFormat.TorchScript)
-            throw new OnnxConversionException("only TorchScript archives (torch.jit.trace / torch.jit.script output) carry a graph; "
-                + "this file is a " + file.Kind.Name());
         if (options.Opset is < 13 or > 21) throw new OnnxConversionException($"opset {options.Opset} is not supported (13-21)");
+        if (file.Format != PtFormat.TorchScript || options.Architecture is not null) return ModuleSource.Build(file, options);
         if (options.Inputs.Count == 0)
             throw new OnnxConversionException("the input shapes are needed: pass --input-shape (e.g. 1,3,224,224) for each input");
         var library = ScriptLibrary.Load(file);
         var run = Run(file, library, options, options.Inputs);
         if (options.DynamicBatch)
         {
-            var bigger = options.Inputs.Select(i => i with { Shape = i.Shape.Select((d, k) => k == 0 ? d + 1 : d).ToArray() }).ToList();
+            var bigger = Bigger(options.Inputs);
             DynamicBatch.Generalize(run, Run(file, library, options, bigger));
         }
         return run.ToModel(options.Opset);
     }
+
+    internal static List<OnnxInputSpec> Bigger(IReadOnlyList<OnnxInputSpec> inputs) =>
+        inputs.Select(i => i with { Shape = i.Shape.Select((d, k) => k == 0 ? d + 1 : d).ToArray() }).ToList();
 
     private static GraphRun Run(PtFile file, ScriptLibrary library, OnnxConvertOptions options, IReadOnlyList<OnnxInputSpec> inputs)
     {

@@ -14,6 +14,7 @@ internal static class OnnxConvert
         public bool DynamicBatch { get; init; }
         public bool Fp16 { get; init; }
         public string? Like { get; init; }
+        public string? Architecture { get; init; }
         public bool Quiet { get; init; }
     }
 
@@ -37,6 +38,7 @@ internal static class OnnxConvert
                 Opset = s.Opset,
                 DynamicBatch = s.DynamicBatch,
                 Fp16 = s.Fp16,
+                Architecture = s.Architecture,
             };
             var result = OnnxConverter.Convert(inPath, outPath, options);
             if (!s.Quiet)

@@ -11,6 +11,8 @@ using static TorchSharp.torch;
 string data = args.Length > 0 ? args[0] : "/tmp/ptsharp-bench";
 int iterations = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
 
+Micro.Print();
+Floor.Print(iterations);
 foreach (var (name, file, make) in new (string, string, Func<nn.Module>)[]
          {
              ("resnet18", "resnet18.pt", () => torchvision.models.resnet18()),
@@ -20,6 +22,7 @@ foreach (var (name, file, make) in new (string, string, Func<nn.Module>)[]
     string path = Path.Combine(data, file);
     using var model = make();
     double gib = new FileInfo(path).Length / (double)(1L << 30);
+    Breakdown.Print(name, model, path);
     foreach (var (loader, load) in new (string, Action)[]
              {
                  ("PtSharp.TorchSharp LoadPt", () => model.LoadPt(path)),

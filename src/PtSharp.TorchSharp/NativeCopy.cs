@@ -9,7 +9,10 @@ internal static unsafe class NativeCopy
     // Large copies run on every core in blocks: a single thread is bound by page faults on the mapped file.
     private const long Block = 16L << 20;
 
-    /// <summary>Copies <paramref name="byteCount"/> bytes from <paramref name="source"/> into contiguous <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Copies <paramref name="byteCount"/> bytes from <paramref name="source"/> into contiguous
+    /// <paramref name="target"/>.
+    /// </summary>
     public static void Into(Tensor target, byte* source, long byteCount)
     {
         if (byteCount == 0) return;
@@ -54,6 +57,10 @@ internal static unsafe class NativeCopy
     public static byte* Address(Tensor t)
     {
         if (t.NumberOfElements == 0) return null;
+        if (t.NumberOfElements * t.ElementSize <= int.MaxValue)
+        {
+            fixed (byte* p = t.bytes) return p; // a span over libtorch memory: no managed allocation
+        }
         using var flat = t.view(-1);
         using var first = flat.narrow(0, 0, 1);
         fixed (byte* p = first.bytes) return p;

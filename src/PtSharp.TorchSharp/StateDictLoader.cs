@@ -3,13 +3,15 @@ using static TorchSharp.torch;
 
 namespace PtSharp.TorchSharp;
 
-/// <summary>Matches file tensors to a module's entries and copies them in, as <c>nn.Module.load_state_dict</c>.</summary>
+/// <summary>
+/// Matches file tensors to a module's entries and copies them in, as <c>nn.Module.load_state_dict</c>.
+/// </summary>
 internal static unsafe class StateDictLoader
 {
     public static LoadPtResult Load(nn.Module module, IReadOnlyList<NamedTensor> tensors, bool strict,
         IReadOnlyDictionary<string, long> versions, bool hasMetadata)
     {
-        var target = module.state_dict();
+        var target = ModuleEntries.Of(module);
         var source = new Dictionary<string, PtTensor>(StringComparer.Ordinal);
         foreach (var t in tensors) source[t.Name] = t.Tensor;
         var missing = new List<string>();
@@ -59,12 +61,20 @@ internal static unsafe class StateDictLoader
     private static string? Mismatch(string key, PtTensor src, Tensor dst)
     {
         TensorImporter.Check(src, key);
-        var shape = dst.shape;
-        bool sameShape = shape.Length == src.Rank && shape.AsSpan().SequenceEqual(src.Shape.ToArray());
         bool sameType = DTypeMap.TryToScalarType(src.DType, out var type) && type == dst.dtype;
-        if (sameShape && sameType) return null;
-        return $"{key}: file [{string.Join(", ", src.Shape)}] {src.DType.Name()}, module [{string.Join(", ", shape)}] " +
-               DTypeMap.ToDType(dst.dtype).Name();
+        if (sameType && SameShape(src, dst)) return null;
+        return $"{key}: file [{string.Join(", ", src.Shape)}] {src.DType.Name()}, " +
+               $"module [{string.Join(", ", dst.shape)}] " + DTypeMap.ToDType(dst.dtype).Name();
+    }
+
+    private static bool SameShape(PtTensor src, Tensor dst)
+    {
+        // size(i), not shape: Tensor.shape allocates an array per call.
+        if (dst.Dimensions != src.Rank) return false;
+        var shape = src.Shape;
+        for (int i = 0; i < shape.Count; i++)
+            if (dst.size(i) != shape[i]) return false;
+        return true;
     }
 
     private static void CopyInto(Tensor dst, PtTensor src, string key, TensorImporter importer)

@@ -229,8 +229,68 @@ def main():
     check("pt convert to safetensors and back keeps a pruned file",
           code2 == 0 and all(torch.equal(v, load(back)[k]) for k, v in load(os.path.join(work, "l1_0.3.pt")).items()), text2)
 
+    second_round(pt, work, model, x)
+
     with open(sys.argv[3], "w") as fh:
         json.dump({"torch": torch.__version__, "checks": checks}, fh, indent=1)
+
+
+def second_round(pt, work, model, x):
+    """pt prune on a file already pruned (weight_orig + weight_mask) equals a second torch pruning call (torch's
+    PruningContainer: the amount applies to the entries the old mask keeps, the new mask adds to it)."""
+    cases = [
+        ("layer", lambda m: [prune.l1_unstructured(getattr(m, n), "weight", amount=0.3) for n in TARGETS],
+         lambda m: [prune.l1_unstructured(getattr(m, n), "weight", amount=0.4) for n in TARGETS], []),
+        ("global", lambda m: prune.global_unstructured([(getattr(m, n), "weight") for n in TARGETS],
+                                                     pruning_method=prune.L1Unstructured, amount=0.3),
+         lambda m: prune.global_unstructured([(getattr(m, n), "weight") for n in TARGETS],
+                                             pruning_method=prune.L1Unstructured, amount=0.4), ["--scope", "global"]),
+        ("structured", lambda m: [prune.ln_structured(getattr(m, n), "weight", amount=0.25, n=2, dim=0)
+                                  for n in TARGETS],
+         lambda m: [prune.ln_structured(getattr(m, n), "weight", amount=0.25, n=2, dim=0) for n in TARGETS],
+         ["--structured", "2"]),
+        ("unstructured then structured",
+         lambda m: [prune.l1_unstructured(getattr(m, n), "weight", amount=0.3) for n in TARGETS],
+         lambda m: [prune.ln_structured(getattr(m, n), "weight", amount=0.25, n=1, dim=0) for n in TARGETS],
+         ["--structured", "1"]),
+    ]
+    for name, first, second, args in cases:
+        once = copy.deepcopy(model)
+        first(once)
+        src = os.path.join(work, f"round1_{name.replace(' ', '_')}.pt")
+        torch.save(once.state_dict(), src)
+        ref = copy.deepcopy(model)  # a pruned module does not deepcopy: prune again (deterministic)
+        first(ref)
+        second(ref)
+        amount = "0.25" if "structured" in name else "0.4"
+        out = os.path.join(work, f"round2_{name.replace(' ', '_')}_mask.pt")
+        code, text = run_pt(pt, "prune", src, out, "--amount", amount, "--keep-mask", *args)
+        if code != 0:
+            check(f"second round {name} --keep-mask", False, text)
+            continue
+        sd = load(out)
+        same_masks(f"second round {name} --keep-mask", ref, sd, TARGETS)
+        grew = all(int((sd[f"{n}.weight_mask"] == 0).sum()) > int((getattr(once, n).weight_mask == 0).sum())
+                   for n in TARGETS)
+        check(f"second round {name} prunes more than the first", grew)
+        removed = copy.deepcopy(model)
+        first(removed)
+        second(removed)
+        for n in TARGETS:
+            prune.remove(getattr(removed, n), "weight")
+        plain_out = os.path.join(work, f"round2_{name.replace(' ', '_')}.pt")
+        code, text = run_pt(pt, "prune", src, plain_out, "--amount", amount, *args)
+        if code != 0:
+            check(f"second round {name} equals prune.remove", False, text)
+            continue
+        sd = load(plain_out)
+        same_weights(f"second round {name} equals prune.remove", removed.state_dict(), sd)
+        try:
+            plain = Model().eval()
+            plain.load_state_dict(sd, strict=True)
+            check(f"second round {name} loads into the plain model (strict)", torch.equal(plain(x), removed(x)))
+        except Exception as e:  # noqa: BLE001
+            check(f"second round {name} loads into the plain model (strict)", False, e)
 
 
 main()

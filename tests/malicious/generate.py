@@ -401,6 +401,128 @@ case2("memo_underscore_index.pkl", "protocol-0 PUT 1_0 (index 10 to CPython) swa
       b"Vcollections\np10\n0Vos\np1_0\n0g10\nVsystem\n" + STACK_GLOBAL + b"(V" + shell("memo_underscore_index").encode() + b"\ntR.")
 
 
+# ---- round two, containers (issue 9): members that tarfile, miniz and numpy find but the old scanner did not ------
+def tar_header(name, size, typeflag=b"0", size_field=None, signed=False, base256_checksum=False, high_bytes=False):
+    h = bytearray(512)
+    h[0:len(name)] = name.encode()
+    h[100:108] = b"0000644\0"
+    h[108:116] = b"0000000\0"
+    h[116:124] = b"0000000\0"
+    h[124:136] = size_field if size_field is not None else ("%011o" % size).encode() + b"\0"
+    h[136:148] = b"00000000000\0"
+    h[156:157] = typeflag
+    h[257:263] = b"ustar\0"
+    h[263:265] = b"00"
+    if high_bytes:
+        h[265:297] = b"\xff" * 32  # uname: bytes >= 0x80 make the signed and unsigned sums differ
+    h[148:156] = b" " * 8
+    total = sum((b - 256 if b >= 128 else b) for b in h) if signed else sum(h)
+    if base256_checksum:
+        h[148:156] = b"\x80" + total.to_bytes(7, "big")
+    else:
+        h[148:156] = ("%06o" % total).encode() + b"\0 "
+    return bytes(h)
+
+
+def tar_file(name, data, **kw):
+    return tar_header(name, len(data), **kw) + data + b"\0" * ((-len(data)) % 512)
+
+
+def pax_header(records):
+    body = b""
+    for k, v in records:
+        rec = f" {k}={v}\n".encode()
+        n = len(rec) + 1
+        n = len(str(n).encode()) + len(rec)
+        body += str(n).encode() + rec
+    return tar_file("PaxHeader", body, typeflag=b"x")
+
+
+def legacy_tar(pickle_member, first=None):
+    return ((first or tar_file("sys_info", proto(2) + EMPTY_DICT + STOP))
+            + tar_file("storages", count0 + proto(2) + EMPTY_LIST + STOP)
+            + tar_file("tensors", count0) + pickle_member + b"\0" * 1024)
+
+
+def tar_payload(case):
+    return proto(2) + call(glob("os", "system"), ustr(shell(case))) + STOP
+
+
+case2("tar_unknown_type.tar", "legacy tar whose 'pickle' member has type flag 'Z' (tarfile reads unknown types as files)",
+      ["dangerous-global"], legacy_tar(tar_file("pickle", tar_payload("tar_unknown_type"), typeflag=b"Z")))
+payload = tar_payload("tar_pax_size")
+case2("tar_pax_size.tar", "legacy tar whose 'pickle' header says 0 bytes and a PAX 'size' record says the real length",
+      ["dangerous-global"], legacy_tar(pax_header([("size", len(payload))]) + tar_header("pickle", 0) + payload
+                                       + b"\0" * ((-len(payload)) % 512)))
+case2("tar_signed_checksum.tar", "legacy tar whose first header checksum is the signed-byte sum (tarfile accepts both)",
+      ["dangerous-global"], legacy_tar(tar_file("pickle", tar_payload("tar_signed_checksum")),
+                                       first=tar_file("sys_info", proto(2) + EMPTY_DICT + STOP, signed=True, high_bytes=True)))
+case2("tar_base256_checksum.tar", "legacy tar whose first header checksum is written in base-256",
+      ["dangerous-global"], legacy_tar(tar_file("pickle", tar_payload("tar_base256_checksum")),
+                                       first=tar_file("sys_info", proto(2) + EMPTY_DICT + STOP, base256_checksum=True)))
+case2("tar_octal_spelling.tar", "legacy tar whose sizes are written '0o..' with underscores (int(text, 8) accepts them)",
+      ["dangerous-global"],
+      legacy_tar(tar_file("pickle", payload := tar_payload("tar_octal_spelling"),
+                          size_field=("0o%o" % len(tar_payload("tar_octal_spelling"))).encode().ljust(11, b" ") + b"\0")))
+# miniz searches 4 KiB chunks back from the end until one reaches 65,557 bytes: the end record can sit 69,584 bytes
+# before the end, where Python's zipfile and a 64 KiB search do not look.
+case2("zip_end_far.pt", "torch zip followed by 69,000 bytes: miniz still finds the end record, 64 KiB searches do not",
+      ["dangerous-global"], torch_zip(state_dict(call(glob("os", "system"), ustr(shell("zip_end_far"))))) + b"\x01" * 69000)
+
+
+def zip64_decoy():
+    """32-bit end record -> directory B (malicious data.pkl); a zip64 record right before the locator -> directory A
+    (benign); the locator points at offset 0, where there is no zip64 record, so miniz ignores it and uses B."""
+    def local(name, data):
+        n = name.encode()
+        return struct.pack("<IHHHHHIIIHH", 0x04034B50, 0, 0x0800, 0, 0, 0, zlib.crc32(data), len(data), len(data), len(n), 0) + n + data
+
+    def central(name, data, lho):
+        n = name.encode()
+        return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x031E, 0, 0x0800, 0, 0, 0, zlib.crc32(data), len(data), len(data),
+                           len(n), 0, 0, 0, 0, 0, lho) + n
+    benign, evil_pkl = BENIGN, state_dict(call(glob("os", "system"), ustr(shell("zip64_decoy"))))
+    members = [("archive/data.pkl", benign), ("archive/data.pkl", evil_pkl), ("archive/data/0", struct.pack("<4f", 1, 2, 3, 4)),
+               ("archive/version", b"3\n")]
+    out, offsets = bytearray(), []
+    for name, data in members:
+        offsets.append(len(out))
+        out += local(name, data)
+    def directory(indices):
+        return b"".join(central(members[i][0], members[i][1], offsets[i]) for i in indices)
+    dir_a, dir_b = directory([0, 2, 3]), directory([1, 2, 3])
+    a_at = len(out); out += dir_a
+    b_at = len(out); out += dir_b
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, 3, 3, len(dir_a), a_at)  # before the locator
+    out += struct.pack("<IIQI", 0x07064B50, 0, 0, 1)  # locator -> offset 0: no zip64 record there
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 3, 3, len(dir_b), b_at, 0)
+    return bytes(out)
+
+
+case2("zip64_decoy.pt", "zip64 locator pointing at no record, a benign zip64 record before it (zipfile's), the 32-bit end record (torch's) to a malicious directory",
+      ["dangerous-global", "container-mismatch"], zip64_decoy())
+
+
+def npy_with(header, payload, version=1):
+    header += " " * ((-(10 + len(header) + 1)) % 64) + "\n"
+    raw = header.encode("latin-1" if version < 3 else "utf-8")
+    size = struct.pack("<H", len(raw)) if version == 1 else struct.pack("<I", len(raw))
+    return b"\x93NUMPY" + bytes([version, 0]) + size + raw + payload
+
+
+def npy_payload(case):
+    return proto(3) + call(glob("os", "system"), ustr(shell(case))) + STOP
+
+
+case2("npy_escaped_descr.npy", "'.npy' whose descr is written '|\\x4f' (an escape numpy's literal_eval decodes to 'O')",
+      ["dangerous-global"], npy_with("{'descr': '|\\x4f', 'fortran_order': False, 'shape': (1,), }", npy_payload("npy_escaped_descr")))
+case2("npy_duplicate_descr.npy", "'.npy' header with two 'descr' keys: a float first, the object type last (the last wins)",
+      ["dangerous-global"], npy_with("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'descr': '|' 'O'}",
+                                     npy_payload("npy_duplicate_descr"), version=2))
+case2("npy_v3_named_char.npy", "'.npy' version 3.0 whose descr is '\\N{LATIN CAPITAL LETTER O}'", ["dangerous-global"],
+      npy_with('{"shape": (1,), "fortran_order": False, "descr": "\\N{LATIN CAPITAL LETTER O}"}', npy_payload("npy_v3_named_char"), version=3))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     os.makedirs(out, exist_ok=True)

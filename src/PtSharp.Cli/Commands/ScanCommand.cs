@@ -58,13 +58,10 @@ internal static class ScanCommand
             {
                 try
                 {
-                    files.AddRange(Directory.EnumerateFiles(path, "*", new EnumerationOptions
-                    {
-                        RecurseSubdirectories = recursive,
-                        IgnoreInaccessible = true,
-                        AttributesToSkip = 0,
-                        MaxRecursionDepth = 64,
-                    }).Order(StringComparer.Ordinal));
+                    // With -r, a distributed checkpoint folder below is scanned as one checkpoint.
+                    var targets = Dcp.FolderScanTargets.List(path, recursive);
+                    files.AddRange(targets.Files);
+                    foreach (var dcp in targets.DcpFolders) dcpReports.AddRange(Dcp.DcpScan.Scan(dcp, options));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -143,6 +143,8 @@ internal static class ScanSarif
         ScanFindingKind.TrailingData => "Data after the pickle's STOP opcode.",
         ScanFindingKind.NotAModel => "Not a pickle-based model file.",
         ScanFindingKind.LimitReached => "A scan limit was reached.",
+        ScanFindingKind.ContainerMismatch =>
+            "Readers of this container (torch, Python's zipfile, two tarfile versions) disagree on its content.",
         _ => k.ToString(),
     };
 }

@@ -4,7 +4,9 @@ using static TorchSharp.torch;
 
 namespace PtSharp.TorchSharp.Rebuild;
 
-/// <summary>Builds TorchSharp modules from <see cref="ModuleSpec"/> descriptions (weights are loaded afterwards).</summary>
+/// <summary>
+/// Builds TorchSharp modules from <see cref="ModuleSpec"/> descriptions (weights are loaded afterwards).
+/// </summary>
 internal static class ModuleBuilder
 {
     public static nn.Module Build(ModuleSpec spec, string path)
@@ -18,7 +20,8 @@ internal static class ModuleBuilder
                 : nn.BatchNorm2d(b.NumFeatures, b.Eps, b.Momentum ?? 0.1, b.Affine, b.TrackRunningStats),
             LayerNormSpec n => nn.LayerNorm(n.NormalizedShape, n.Eps, n.ElementwiseAffine, n.HasBias),
             GroupNormSpec g => nn.GroupNorm(g.NumGroups, g.NumChannels, g.Eps, g.Affine),
-            EmbeddingSpec e => nn.Embedding(e.NumEmbeddings, e.EmbeddingDim, e.PaddingIdx, e.MaxNorm, e.NormType, e.ScaleGradByFreq, e.Sparse),
+            EmbeddingSpec e => nn.Embedding(e.NumEmbeddings, e.EmbeddingDim, e.PaddingIdx, e.MaxNorm, e.NormType,
+                e.ScaleGradByFreq, e.Sparse),
             DropoutSpec d => nn.Dropout(d.P),
             IdentitySpec => nn.Identity(),
             FlattenSpec f => nn.Flatten(f.StartDim, f.EndDim),
@@ -26,10 +29,15 @@ internal static class ModuleBuilder
             PoolSpec p => Pool(p),
             AdaptivePoolSpec p => new Lambda(spec.ClassName, x => AdaptivePool(p, x)),
             RecurrentSpec r => Recurrent(r),
-            SequentialSpec or ModuleListSpec or ModuleDictSpec or TorchVisionSpec =>
-                new RebuiltModule(spec, spec.Children.Select(c => new KeyValuePair<string, nn.Module>(c.Key, Build(c.Value, Join(path, c.Key))))),
+            MultiheadAttentionSpec m => new AttentionModule(m, (nn.Module<Tensor, Tensor>)Build(
+                m.Child<LinearSpec>("out_proj"), Join(path, "out_proj"))),
+            SequentialSpec or ModuleListSpec or ModuleDictSpec or TorchVisionSpec
+                or TransformerEncoderLayerSpec or TransformerEncoderSpec =>
+                new RebuiltModule(spec, spec.Children.Select(c =>
+                    new KeyValuePair<string, nn.Module>(c.Key, Build(c.Value, Join(path, c.Key))))),
             _ => throw new PtFormatException(PtErrorKind.Unsupported,
-                $"module {(path.Length == 0 ? "" : $"'{path}' ")}is a {spec.PythonClass}, which LoadModule cannot rebuild yet; " +
+                $"module {(path.Length == 0 ? "" : $"'{path}' ")}is a {spec.PythonClass}, " +
+                "which LoadModule cannot rebuild yet; " +
                 "build it in TorchSharp and load the weights with module.LoadPt(path)"),
         };
         module.train(spec.Training);
@@ -43,12 +51,16 @@ internal static class ModuleBuilder
         var mode = Enum.Parse<PaddingModes>(c.PaddingMode, ignoreCase: true);
         if (c.Rank == 1)
             return c.PaddingText is { } t1
-                ? nn.Conv1d(c.InChannels, c.OutChannels, c.KernelSize[0], Enum.Parse<Padding>(t1, true), c.Stride[0], c.Dilation[0], mode, c.Groups, c.HasBias)
-                : nn.Conv1d(c.InChannels, c.OutChannels, c.KernelSize[0], c.Stride[0], c.Padding[0], c.Dilation[0], mode, c.Groups, c.HasBias);
+                ? nn.Conv1d(c.InChannels, c.OutChannels, c.KernelSize[0], Enum.Parse<Padding>(t1, true), c.Stride[0],
+                    c.Dilation[0], mode, c.Groups, c.HasBias)
+                : nn.Conv1d(c.InChannels, c.OutChannels, c.KernelSize[0], c.Stride[0], c.Padding[0], c.Dilation[0],
+                    mode, c.Groups, c.HasBias);
         var k = (c.KernelSize[0], c.KernelSize[1]);
         return c.PaddingText is { } t2
-            ? nn.Conv2d(c.InChannels, c.OutChannels, k, Enum.Parse<Padding>(t2, true), (c.Stride[0], c.Stride[1]), (c.Dilation[0], c.Dilation[1]), mode, c.Groups, c.HasBias)
-            : nn.Conv2d(c.InChannels, c.OutChannels, k, (c.Stride[0], c.Stride[1]), (c.Padding[0], c.Padding[1]), (c.Dilation[0], c.Dilation[1]), mode, c.Groups, c.HasBias);
+            ? nn.Conv2d(c.InChannels, c.OutChannels, k, Enum.Parse<Padding>(t2, true), (c.Stride[0], c.Stride[1]),
+                (c.Dilation[0], c.Dilation[1]), mode, c.Groups, c.HasBias)
+            : nn.Conv2d(c.InChannels, c.OutChannels, k, (c.Stride[0], c.Stride[1]), (c.Padding[0], c.Padding[1]),
+                (c.Dilation[0], c.Dilation[1]), mode, c.Groups, c.HasBias);
     }
 
     private static nn.Module Activation(ActivationSpec a) => a.Kind switch
@@ -88,16 +100,20 @@ internal static class ModuleBuilder
         var size = new long[p.Rank];
         for (int i = 0; i < p.Rank; i++) size[i] = p.OutputSize[i] ?? x.shape[x.Dimensions - p.Rank + i];
         if (p.Rank == 1)
-            return p.IsMax ? nn.functional.adaptive_max_pool1d(x, size[0]) : nn.functional.adaptive_avg_pool1d(x, size[0]);
+            return p.IsMax
+                ? nn.functional.adaptive_max_pool1d(x, size[0])
+                : nn.functional.adaptive_avg_pool1d(x, size[0]);
         return p.IsMax ? nn.functional.adaptive_max_pool2d(x, size) : nn.functional.adaptive_avg_pool2d(x, size);
     }
 
     private static nn.Module Recurrent(RecurrentSpec r)
     {
-        if (r.ProjSize != 0) throw new PtFormatException(PtErrorKind.Unsupported, "LSTM with proj_size is not supported by TorchSharp");
+        if (r.ProjSize != 0)
+            throw new PtFormatException(PtErrorKind.Unsupported, "LSTM with proj_size is not supported by TorchSharp");
         if (r.Mode == "LSTM")
         {
-            var lstm = nn.LSTM(r.InputSize, r.HiddenSize, r.NumLayers, r.HasBias, r.BatchFirst, r.Dropout, r.Bidirectional);
+            var lstm = nn.LSTM(r.InputSize, r.HiddenSize, r.NumLayers, r.HasBias, r.BatchFirst, r.Dropout,
+                r.Bidirectional);
             return new RecurrentAdapter(lstm, x => lstm.call(x, null).Item1);
         }
         var gru = nn.GRU(r.InputSize, r.HiddenSize, r.NumLayers, r.HasBias, r.BatchFirst, r.Dropout, r.Bidirectional);

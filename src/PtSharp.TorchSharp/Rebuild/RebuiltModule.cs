@@ -32,7 +32,10 @@ internal sealed class RebuiltModule : nn.Module<Tensor, Tensor>
     {
         SequentialSpec => Chain(x, _ordered),
         TorchVisionSpec v => Vision(v.Kind, x),
-        _ => throw new InvalidOperationException($"{_spec.PythonClass} has no forward of its own (it is a container); call its children"),
+        TransformerEncoderLayerSpec layer => TransformerForward.EncoderLayer(layer, this, x),
+        TransformerEncoderSpec => TransformerForward.Encoder(this, x),
+        _ => throw new InvalidOperationException(
+            $"{_spec.PythonClass} has no forward of its own (it is a container); call its children"),
     };
 
     private static Tensor Chain(Tensor x, IEnumerable<nn.Module<Tensor, Tensor>> modules)
@@ -42,7 +45,13 @@ internal sealed class RebuiltModule : nn.Module<Tensor, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
-    private nn.Module<Tensor, Tensor> C(string name) =>
+    /// <summary>The children that take one tensor, in registration order.</summary>
+    internal IReadOnlyList<nn.Module<Tensor, Tensor>> Ordered => _ordered;
+
+    /// <summary>The child <paramref name="name"/>, or <see langword="null"/>.</summary>
+    internal nn.Module<Tensor, Tensor>? Find(string name) => _children.GetValueOrDefault(name);
+
+    internal nn.Module<Tensor, Tensor> C(string name) =>
         _children.TryGetValue(name, out var m) ? m
         : throw new InvalidOperationException($"{_spec.PythonClass} has no child '{name}' that takes one tensor");
 
@@ -53,10 +62,12 @@ internal sealed class RebuiltModule : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         Tensor y = kind switch
         {
-            TorchVisionKind.ResNet => Run(x, "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool")
+            TorchVisionKind.ResNet => Run(x, "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4",
+                    "avgpool")
                 .flatten(1).pipe(C("fc")),
             TorchVisionKind.BasicBlock => C("relu").call(
-                Run(x, "conv1", "bn1", "relu", "conv2", "bn2") + (_children.ContainsKey("downsample") ? C("downsample").call(x) : x)),
+                Run(x, "conv1", "bn1", "relu", "conv2", "bn2")
+                + (_children.ContainsKey("downsample") ? C("downsample").call(x) : x)),
             TorchVisionKind.Bottleneck => C("relu").call(
                 Run(x, "conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3")
                 + (_children.ContainsKey("downsample") ? C("downsample").call(x) : x)),
@@ -83,7 +94,10 @@ internal sealed class RebuiltModule : nn.Module<Tensor, Tensor>
     private Tensor Fire(Tensor x)
     {
         var s = Run(x, "squeeze", "squeeze_activation");
-        return torch.cat([Chain(s, [C("expand1x1"), C("expand1x1_activation")]), Chain(s, [C("expand3x3"), C("expand3x3_activation")])], 1);
+        return torch.cat([
+            Chain(s, [C("expand1x1"), C("expand1x1_activation")]),
+            Chain(s, [C("expand3x3"), C("expand3x3_activation")]),
+        ], 1);
     }
 }
 

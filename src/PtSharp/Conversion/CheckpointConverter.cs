@@ -44,6 +44,15 @@ public static class CheckpointConverter
             WriteWholeObject(source, output, options, report);
             return report;
         }
+        bool nestedToDcp = outFormat == CheckpointFormat.Dcp && source.Root is Pickle.PyDict
+            && (source.PtFile is { Format: not PtFormat.TorchScript } || source.Dcp is not null)
+            && !options.StateDictOnly && options.Keys.IsEmpty && options.DType is null && options.Key is null
+            && options.MaxShardSize is null;
+        if (nestedToDcp)
+        {
+            WriteNestedToDcp(source, output, options, report);
+            return report;
+        }
         bool nestedDcp = source.Dcp is not null && outFormat == CheckpointFormat.Pt && !options.StateDictOnly && options.Keys.IsEmpty
             && options.DType is null && options.MaxShardSize is null && !output.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase);
         if (nestedDcp)
@@ -162,6 +171,34 @@ public static class CheckpointConverter
         report.TensorCount = dcp.Tensors.Count;
         report.Bytes = dcp.Tensors.Sum(t => t.Tensor.ByteCount);
         report.Verified = options.Verify;
+    }
+
+    /// <summary>
+    /// A .pt checkpoint (or a DCP folder) to a DCP folder as torch's <c>dcp.save</c> writes its nested state: model,
+    /// optimizer state and counters under their flattened names, non-tensor values as bytes items.
+    /// </summary>
+    private static void WriteNestedToDcp(Checkpoint source, string output, ConvertOptions options, ConvertReport report)
+    {
+        var root = (Pickle.PyDict)source.Root!;
+        var entries = Dcp.DcpFlattening.Flatten(root);
+        var tensors = entries.Where(e => e.Value is PtTensor)
+            .Select(e => new NamedTensor(e.Name, (PtTensor)e.Value!)).ToList();
+        report.TensorCount = tensors.Count;
+        if (options.DryRun)
+        {
+            foreach (var (path, planned) in CheckpointWriter.PlanFiles(output, tensors, null, CheckpointFormat.Dcp))
+                report.Planned.Add(new PlannedFile(path, planned));
+            return;
+        }
+        options.OnWriteStart?.Invoke(tensors.Select(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount).Sum());
+        var dcp = Dcp.DcpWriter.SaveState(output, root,
+            new Dcp.DcpSaveOptions { Writers = options.Writers, Verify = options.Verify });
+        report.Files.AddRange(dcp.DataFiles.Prepend(".metadata").Select(f => Path.Combine(dcp.Folder, f)));
+        report.Bytes = dcp.Bytes;
+        report.Verified = options.Verify;
+        int values = entries.Count - tensors.Count;
+        if (values > 0)
+            report.Notes.Add($"{values} non-tensor value{(values == 1 ? "" : "s")} written as pickled bytes items");
     }
 
     /// <summary>

@@ -99,13 +99,25 @@ internal static class DcpMetadataReader
             long[]? offsets = off is null ? null : Ints(off, $"the storage offset of '{fqn}'");
             var info = Attrs(Expect(v, "torch.distributed.checkpoint.filesystem", "_StorageInfo", $"the storage of '{fqn}'"), "_StorageInfo");
             if (info.TryGetValue("transform_descriptors", out var td) && td is PyList { Count: > 0 } or PyTuple { Count: > 0 })
-                ThrowHelper.Format(PtErrorKind.Unsupported, $"'{fqn}' is stored through stream transforms (compression...), which PtSharp does not read", FileName, null);
+                RefuseTransforms(fqn, (IEnumerable<object?>)td);
             if (Field(info, "relative_path", fqn) is not string rel) return Fail<Dictionary<(string, string), DcpStorageInfo>>($"the storage of '{fqn}' has no relative_path");
             long start = TensorFactory.ReadLong(Field(info, "offset", fqn), "storage offset", FileName, 0);
             long length = TensorFactory.ReadLong(Field(info, "length", fqn), "storage length", FileName, 0);
             result[(fqn, Key(offsets))] = new DcpStorageInfo(rel, start, length);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Stream transforms (DCP's experimental extensions after torch 2.6, e.g. zstd compression) change the stored
+    /// bytes; torch 2.6's <c>_StorageInfo</c> has no such field and writes none. PtSharp reads none either.
+    /// </summary>
+    private static void RefuseTransforms(string fqn, IEnumerable<object?> descriptors)
+    {
+        string names = string.Join(", ", descriptors.Select(d => d is string s ? "'" + s + "'" : PickleMachine.Describe(d)));
+        ThrowHelper.Format(PtErrorKind.Unsupported,
+            $"'{fqn}' is stored through the stream transform {names} (a DCP extension newer than torch 2.6, e.g. " +
+            "compression), which PtSharp does not read", FileName, null);
     }
 
     private static Dictionary<string, IReadOnlyList<object>> ReadPlannerData(object? value)

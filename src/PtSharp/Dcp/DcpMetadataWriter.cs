@@ -15,14 +15,21 @@ internal sealed class DcpMetadataWriter
     private const string MetadataModule = "torch.distributed.checkpoint.metadata";
     private readonly PickleEmitter _e = new();
 
-    public static byte[] Write(IReadOnlyList<DcpItem> items)
+    /// <summary>The <c>.metadata</c> pickle of flat items: each item's path is its own name.</summary>
+    public static byte[] Write(IReadOnlyList<DcpItem> items) =>
+        Write(items, new Dictionary<string, IReadOnlyList<object>>());
+
+    /// <summary>
+    /// The <c>.metadata</c> pickle: <paramref name="paths"/> gives each item's <c>planner_data</c> path.
+    /// </summary>
+    public static byte[] Write(IReadOnlyList<DcpItem> items, IReadOnlyDictionary<string, IReadOnlyList<object>> paths)
     {
         var w = new DcpMetadataWriter();
-        w.Metadata(items);
+        w.Metadata(items, paths);
         return w._e.ToArray();
     }
 
-    private void Metadata(IReadOnlyList<DcpItem> items)
+    private void Metadata(IReadOnlyList<DcpItem> items, IReadOnlyDictionary<string, IReadOnlyList<object>> paths)
     {
         _e.Proto(2);
         BeginObject(MetadataModule, "Metadata");
@@ -33,7 +40,12 @@ internal sealed class DcpMetadataWriter
         {
             _e.String(item.Name);
             if (item is DcpTensorItem t) TensorMetadata(t);
-            else { BeginObject(MetadataModule, "BytesStorageMetadata"); _e.Op(PickleOpcode.EmptyDict); _e.Op(PickleOpcode.Build); }
+            else
+            {
+                BeginObject(MetadataModule, "BytesStorageMetadata");
+                _e.Op(PickleOpcode.EmptyDict);
+                _e.Op(PickleOpcode.Build);
+            }
         }
         EndDict();
         _e.String("planner_data");
@@ -41,8 +53,7 @@ internal sealed class DcpMetadataWriter
         foreach (var item in items)
         {
             _e.String(item.Name);
-            _e.String(item.Name);
-            _e.Op(PickleOpcode.Tuple1);
+            PlannerPath(paths.TryGetValue(item.Name, out var path) ? path : [item.Name]);
         }
         EndDict();
         _e.String("storage_data");
@@ -59,6 +70,18 @@ internal sealed class DcpMetadataWriter
         EndDict();
         _e.Op(PickleOpcode.Build);
         _e.Stop();
+    }
+
+    /// <summary>The path tuple of <c>planner_data</c>: dict keys as strings, list indices as ints.</summary>
+    private void PlannerPath(IReadOnlyList<object> path)
+    {
+        _e.Op(PickleOpcode.Mark);
+        foreach (var p in path)
+        {
+            if (p is long index) _e.Int(index);
+            else _e.String((string)p);
+        }
+        _e.Op(PickleOpcode.Tuple);
     }
 
     private void TensorMetadata(DcpTensorItem t)

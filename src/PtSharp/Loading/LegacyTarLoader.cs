@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Formats.Tar;
+using PtSharp.Containers;
 using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
@@ -15,14 +15,12 @@ namespace PtSharp.Loading;
 /// </summary>
 internal static class LegacyTarLoader
 {
-    public static bool LooksLikeTar(ByteWindow all) =>
-        all.Length >= 512 && all.Span(257, 5, "tar header", null).SequenceEqual("ustar"u8);
-
     public static LoadResult Load(ByteWindow all, PtLoadOptions options)
     {
         var members = ReadMembers(all);
         foreach (var required in new[] { "storages", "tensors", "pickle" })
-            if (!members.ContainsKey(required)) ThrowHelper.Format(PtErrorKind.MissingRecord, $"legacy tar file has no '{required}' member", required, null);
+            if (!members.ContainsKey(required)) ThrowHelper.Format(PtErrorKind.MissingRecord,
+                $"legacy tar file has no '{required}' member", required, null);
 
         var objects = new Dictionary<string, object>(StringComparer.Ordinal);
         var storages = new List<PtStorage>();
@@ -32,19 +30,25 @@ internal static class LegacyTarLoader
         {
             var w = members["storages"];
             long pos = 0;
-            long count = Expect<long>(Run(w, ref pos, "storages", options, null, globals), "storage count", "storages", pos);
-            if (count < 0 || count > w.Length) ThrowHelper.Format(PtErrorKind.CorruptContainer, $"storage count {count} is impossible", "storages", 0);
+            long count = Expect<long>(Run(w, ref pos, "storages", options, null, globals), "storage count",
+                "storages", pos);
+            if (count < 0 || count > w.Length) ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                $"storage count {count} is impossible", "storages", 0);
             for (long i = 0; i < count; i++)
             {
-                var desc = Expect<PyTuple>(Run(w, ref pos, "storages", options, null, globals), "storage header", "storages", pos);
-                if (desc.Count < 3) ThrowHelper.Format(PtErrorKind.CorruptContainer, "storage header is not (key, location, type)", "storages", pos);
+                var desc = Expect<PyTuple>(Run(w, ref pos, "storages", options, null, globals), "storage header",
+                    "storages", pos);
+                if (desc.Count < 3) ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                    "storage header is not (key, location, type)", "storages", pos);
                 string key = KeyText(desc[0]);
                 var (dtype, untyped) = ZipStorageResolver.StorageType(desc[2], "storages", pos);
                 int unit = untyped ? 1 : dtype!.Value.ElementSize();
                 long n = BinaryPrimitives.ReadInt64LittleEndian(w.Span(pos, 8, "storage size", "storages"));
                 pos += 8;
-                if (n < 0 || n > (w.Length - pos) / unit) ThrowHelper.Format(PtErrorKind.Truncated, $"storage '{key}' declares {n} elements past the end of the member", "storages", pos);
-                var storage = new PtStorage(key, dtype, n * unit, ZipStorageResolver.Text(desc[1]) ?? "cpu", "storages", w.Source, w.Start + pos, false);
+                if (n < 0 || n > (w.Length - pos) / unit) ThrowHelper.Format(PtErrorKind.Truncated,
+                    $"storage '{key}' declares {n} elements past the end of the member", "storages", pos);
+                var storage = new PtStorage(key, dtype, n * unit, ZipStorageResolver.Text(desc[1]) ?? "cpu",
+                    "storages", w.Source, w.Start + pos, false);
                 pos += n * unit;
                 objects[key] = new StorageRef(storage, dtype, 0);
                 storages.Add(storage);
@@ -53,14 +57,19 @@ internal static class LegacyTarLoader
             if (views is PyList viewList)
                 foreach (var v in viewList)
                 {
-                    if (v is not PyTuple { Count: 4 } vt) return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, "storage view is not (target, root, offset, numel)", "storages", pos);
+                    if (v is not PyTuple { Count: 4 } vt) return ThrowHelper.Format<LoadResult>(
+                        PtErrorKind.CorruptContainer, "storage view is not (target, root, offset, numel)",
+                            "storages", pos);
                     if (!objects.TryGetValue(KeyText(vt[1]), out var root) || root is not StorageRef r)
-                    return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, $"storage view refers to unknown root '{vt[1]}'", "storages", pos);
+                    return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer,
+                        $"storage view refers to unknown root '{vt[1]}'", "storages", pos);
                     long offset = TensorFactory.ReadLong(vt[2], "view offset", "storages", pos);
                     long numel = TensorFactory.ReadLong(vt[3], "view size", "storages", pos);
                     int unit = r.Storage.DType?.ElementSize() ?? 1;
-                    if (offset < 0 || numel < 0 || offset > r.Storage.ByteLength / unit || numel > r.Storage.ByteLength / unit - offset)
-                        ThrowHelper.Format(PtErrorKind.InvalidTensor, "storage view lies outside its root storage", "storages", pos);
+                    if (offset < 0 || numel < 0 || offset > r.Storage.ByteLength / unit
+                        || numel > r.Storage.ByteLength / unit - offset)
+                        ThrowHelper.Format(PtErrorKind.InvalidTensor, "storage view lies outside its root storage",
+                            "storages", pos);
                     // torch slices the root into a storage of its own; tensors on it count offsets from the view.
                     var slice = r.Storage.Slice(KeyText(vt[0]), (r.ElementOffset + offset) * unit, numel * unit);
                     storages.Add(slice);
@@ -68,20 +77,27 @@ internal static class LegacyTarLoader
                 }
         }
 
-        // tensors: count, then per tensor (key, storage_key, type) + int32 ndim + 4 ignored bytes + sizes + strides + offset.
+        // tensors: count, then per tensor (key, storage_key, type) + int32 ndim + 4 ignored bytes + sizes + strides +
+        // offset.
         {
             var w = members["tensors"];
             long pos = 0;
-            long count = Expect<long>(Run(w, ref pos, "tensors", options, null, globals), "tensor count", "tensors", pos);
-            if (count < 0 || count > w.Length) ThrowHelper.Format(PtErrorKind.CorruptContainer, $"tensor count {count} is impossible", "tensors", 0);
+            long count = Expect<long>(Run(w, ref pos, "tensors", options, null, globals), "tensor count", "tensors",
+                pos);
+            if (count < 0 || count > w.Length) ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                $"tensor count {count} is impossible", "tensors", 0);
             for (long i = 0; i < count; i++)
             {
-                var desc = Expect<PyTuple>(Run(w, ref pos, "tensors", options, null, globals), "tensor header", "tensors", pos);
-                if (desc.Count < 2) ThrowHelper.Format(PtErrorKind.CorruptContainer, "tensor header is not (key, storage_key, type)", "tensors", pos);
+                var desc = Expect<PyTuple>(Run(w, ref pos, "tensors", options, null, globals), "tensor header",
+                    "tensors", pos);
+                if (desc.Count < 2) ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                    "tensor header is not (key, storage_key, type)", "tensors", pos);
                 if (!objects.TryGetValue(KeyText(desc[1]), out var so) || so is not StorageRef s)
-                return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer, $"tensor refers to unknown storage '{desc[1]}'", "tensors", pos);
+                return ThrowHelper.Format<LoadResult>(PtErrorKind.CorruptContainer,
+                    $"tensor refers to unknown storage '{desc[1]}'", "tensors", pos);
                 int ndim = BinaryPrimitives.ReadInt32LittleEndian(w.Span(pos, 4, "tensor rank", "tensors"));
-                if (ndim < 0 || ndim > TensorLayout.MaxRank) ThrowHelper.Format(PtErrorKind.InvalidTensor, $"tensor rank {ndim} is out of range", "tensors", pos);
+                if (ndim < 0 || ndim > TensorLayout.MaxRank) ThrowHelper.Format(PtErrorKind.InvalidTensor,
+                    $"tensor rank {ndim} is out of range", "tensors", pos);
                 pos += 8;
                 var dims = w.Span(pos, 16L * ndim + 8, "tensor sizes and strides", "tensors");
                 var shape = new long[ndim];
@@ -92,7 +108,8 @@ internal static class LegacyTarLoader
                     stride[d] = BinaryPrimitives.ReadInt64LittleEndian(dims[(8 * (ndim + d))..]);
                 }
                 long offset = BinaryPrimitives.ReadInt64LittleEndian(dims[(16 * ndim)..]);
-                var tensor = TensorLayout.Create(s.DType ?? DType.UInt8, shape, stride, checked(offset + s.ElementOffset), s.Storage, "tensors", pos);
+                var tensor = TensorLayout.Create(s.DType ?? DType.UInt8, shape, stride, checked(offset
+                    + s.ElementOffset), s.Storage, "tensors", pos);
                 tensor.Rebuild = "legacy-tar";
                 pos += 16L * ndim + 8;
                 objects[KeyText(desc[0])] = tensor;
@@ -105,20 +122,24 @@ internal static class LegacyTarLoader
         var vm = new PickleMachine(main, "pickle", host, options.PickleLimits, mainPos);
         var result = vm.Run();
         globals.AddRange(host.SeenGlobals);
-        return new LoadResult(PtFormat.LegacyTar, result, vm.Protocol, host.SeenGlobals, storages) { FormatVersion = "1001" };
+        return new LoadResult(PtFormat.LegacyTar, result, vm.Protocol, host.SeenGlobals,
+            storages) { FormatVersion = "1001" };
     }
 
     private static string KeyText(object? key) => key switch
     {
         string s => s,
         long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => ZipStorageResolver.Text(key) ?? ThrowHelper.Format<string>(PtErrorKind.CorruptContainer, $"key is {PickleMachine.Describe(key)}", "tar", null),
+        _ => ZipStorageResolver.Text(key) ?? ThrowHelper.Format<string>(PtErrorKind.CorruptContainer,
+            $"key is {PickleMachine.Describe(key)}", "tar", null),
     };
 
     private static T Expect<T>(object? value, string what, string record, long pos) =>
-        value is T t ? t : ThrowHelper.Format<T>(PtErrorKind.CorruptContainer, $"{what} is {PickleMachine.Describe(value)}", record, pos);
+        value is T t ? t : ThrowHelper.Format<T>(PtErrorKind.CorruptContainer,
+            $"{what} is {PickleMachine.Describe(value)}", record, pos);
 
-    private static object? Run(ByteWindow w, ref long pos, string record, PtLoadOptions options, IPersistentResolver? resolver, List<string> globals)
+    private static object? Run(ByteWindow w, ref long pos, string record, PtLoadOptions options,
+        IPersistentResolver? resolver, List<string> globals)
     {
         var host = new TorchPickleHost(resolver ?? new TarResolver(new()), options.ToReadPolicy(), record);
         var vm = new PickleMachine(w, record, host, options.PickleLimits, pos);
@@ -128,44 +149,45 @@ internal static class LegacyTarLoader
         return v;
     }
 
+    /// <summary>
+    /// The members torch's legacy_load opens, as Python's tarfile finds them (<see cref="TarWalker"/>, the same
+    /// walker the scanner uses): by exact name, the last of equal names, through links; payloads stay in place.
+    /// </summary>
     private static Dictionary<string, ByteWindow> ReadMembers(ByteWindow all)
     {
+        var listing = TarWalker.Walk(all, python313: false);
+        if (listing.Outcome != TarOutcome.End)
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, $"legacy tar container is corrupt: {listing.Problem}",
+                "tar", null);
         var members = new Dictionary<string, ByteWindow>(StringComparer.Ordinal);
-        try
+        foreach (var m in listing.Members)
         {
-            unsafe
-            {
-                using var stream = new UnmanagedMemoryStream(all.Pointer, all.Length);
-                using var reader = new TarReader(stream);
-                TarEntry? entry;
-                while ((entry = reader.GetNextEntry(copyData: false)) is not null)
-                {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                    if (entry.Length > all.Length) ThrowHelper.Format(PtErrorKind.Truncated, $"tar member '{entry.Name}' is longer than the file", entry.Name, null);
-                    var data = PinnedBytes.Allocate(entry.Length);
-                    entry.DataStream.ReadExactly(data.Array);
-                    members[entry.Name] = new ByteWindow(data, 0, data.Length);
-                }
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or IOException or OverflowException)
-        {
-            throw new PtFormatException(PtErrorKind.CorruptContainer, $"legacy tar container is corrupt: {e.Message}", "tar", null, e);
+            var data = m.IsLink ? TarLinks.Resolve(listing.Members, m) : m;
+            if (data is null || !data.HasData) continue;
+            if (data.Sparse) ThrowHelper.Format(PtErrorKind.Unsupported, $"tar member '{m.Name}' is a sparse file",
+                m.Name, null);
+            if (data.Size < 0 || !all.Contains(data.DataOffset, data.Size))
+                ThrowHelper.Format(PtErrorKind.Truncated, $"tar member '{m.Name}' is longer than the file", m.Name,
+                    null);
+            members[m.Name] = all.Slice(data.DataOffset, data.Size, "tar member", m.Name);
         }
         return members;
     }
 
-    /// <summary>Main-pickle pids of the tar format: a tuple (module class) or a key of an already-read tensor or storage.</summary>
+    /// <summary>Main-pickle pids of the tar format: a tuple (module class) or a key of an already-read tensor or
+    /// storage.</summary>
     private sealed class TarResolver(Dictionary<string, object> objects) : IPersistentResolver
     {
         public object? Resolve(object? pid, string record, long offset)
         {
-            if (pid is PyTuple t) return t.Count >= 1 ? t[0] : null; // torch's legacy_load returns saved_id[0], the class
+            if (pid is PyTuple t) return t.Count >= 1 ? t[0]
+                : null; // torch's legacy_load returns saved_id[0], the class
             string key = KeyText(pid);
             if (long.TryParse(key, out long k)) key = k.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return objects.TryGetValue(key, out var v)
                 ? v
-                : ThrowHelper.Format<object>(PtErrorKind.CorruptContainer, $"persistent id '{key}' names no tensor or storage", record, offset);
+                : ThrowHelper.Format<object>(PtErrorKind.CorruptContainer,
+                    $"persistent id '{key}' names no tensor or storage", record, offset);
         }
     }
 }

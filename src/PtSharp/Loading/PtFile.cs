@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using PtSharp.Containers;
 using PtSharp.Errors;
 using PtSharp.IO;
 using PtSharp.Pickle;
@@ -181,20 +182,39 @@ public sealed partial class PtFile : IDisposable
     private void Parse()
     {
         var all = new ByteWindow(_source, 0, _source.Length);
-        var head = all.Length >= 8 ? all.Span(0, 8, "file header", null) : all.Span(0, all.Length, "file header", null);
-        if (ZipArchiveReader.HasLocalHeaderMagic(head)) { ParseZip(all); return; }
-        if (head.Length >= 8 && head.SequenceEqual("PYTORCH1"u8))
-            ThrowHelper.Format(PtErrorKind.Unsupported, "this is a torch 1.0-preview 'PYTORCH1' container, which current torch cannot load either; re-save it with a newer torch", null, 0);
-        if (LegacyTarLoader.LooksLikeTar(all))
+        var head = all.Span(0, Math.Min(all.Length, ContainerSniffer.HeadLength), "file header", null);
+        switch (ContainerSniffer.Sniff(head, all.Length, out _))
         {
-            // As torch.load: a tar that fails to parse falls through to the legacy stream format.
-            try { Apply(LegacyTarLoader.Load(all, Options)); return; }
-            catch (PtFormatException) when (head[0] == 0x80 && all.Span(0, 2, "header", null)[1] == 0x02) { }
+            case ContainerKind.Zip:
+                ParseZip(all);
+                return;
+            case ContainerKind.TorchPreview:
+                ThrowHelper.Format(PtErrorKind.Unsupported, "this is a torch 1.0-preview 'PYTORCH1' container, which current "
+                    + "torch cannot load either; re-save it with a newer torch", null, 0);
+                return;
+            case ContainerKind.Tar:
+                // As torch.load: a tar that fails to parse falls through to the legacy stream format.
+                try
+                {
+                    Apply(LegacyTarLoader.Load(all, Options));
+                    return;
+                }
+                catch (PtFormatException) when (head[0] == 0x80 && head.Length > 1 && head[1] == 0x02) { }
+                break;
+            case ContainerKind.Safetensors:
+                ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);
+                return;
+            case ContainerKind.Empty:
+                ThrowHelper.Format(PtErrorKind.UnknownFormat, "the file is empty", null, 0);
+                return;
         }
-        if (head.Length >= 2 && head[0] == 0x80) { Apply(LegacyStreamLoader.Load(all, Options)); return; }
-        if (head.Length >= 8 && all.Length > 9 && BinaryPrimitives.ReadUInt64LittleEndian(head) < (ulong)all.Length && all.Span(8, 1, "header", null)[0] == (byte)'{')
-            ThrowHelper.Format(PtErrorKind.UnknownFormat, "this looks like a safetensors file, not a PyTorch pickle file", null, 0);
-        ThrowHelper.Format(PtErrorKind.UnknownFormat, all.Length == 0 ? "the file is empty" : "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
+        var start = all.Span(0, Math.Min(all.Length, 32), "file header", null);
+        if (LegacyStreamLoader.LooksLikeLegacy(start))
+        {
+            Apply(LegacyStreamLoader.Load(all, Options));
+            return;
+        }
+        ThrowHelper.Format(PtErrorKind.UnknownFormat, "not a PyTorch file: no zip, tar or pickle signature at the start", null, 0);
     }
 
     private void Apply(LoadResult result)

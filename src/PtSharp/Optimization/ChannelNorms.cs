@@ -40,11 +40,12 @@ internal static class ChannelNorms
 
     /// <summary>
     /// Flags the <paramref name="count"/> channels with the smallest norms (torch keeps the <c>topk</c> largest;
-    /// NaN counts as the largest, and equal norms are pruned lowest index first).
+    /// NaN counts as the largest, and equal norms are pruned lowest index first), among
+    /// <paramref name="candidates"/> when given (the channels an earlier mask has not emptied).
     /// </summary>
-    public static bool[] Smallest(double[] norms, long count)
+    public static bool[] Smallest(double[] norms, long count, bool[]? candidates = null)
     {
-        var order = Enumerable.Range(0, norms.Length)
+        var order = Enumerable.Range(0, norms.Length).Where(i => candidates is null || candidates[i])
             .OrderBy(i => double.IsNaN(norms[i]) ? double.PositiveInfinity : norms[i])
             .ThenBy(i => double.IsNaN(norms[i]) ? 1 : 0)
             .ThenBy(i => i)

@@ -42,29 +42,46 @@ public static class MagnitudePruner
         var targets = Targets(tensors, include, exclude, options, report);
         var decisions = Decide(targets, options);
 
-        var byName = targets.Select((t, i) => (t.Name, i)).ToDictionary(x => x.Name, x => decisions[x.i], StringComparer.Ordinal);
+        // A tensor pruned before is written where its X_orig was (X, or X_orig and its new X_mask).
+        var byName = new Dictionary<string, (PruneTarget Target, PrunedWeight Decision)>(StringComparer.Ordinal);
+        var masks = new Dictionary<string, PrunedWeight>(StringComparer.Ordinal);
+        for (int i = 0; i < targets.Count; i++)
+        {
+            byName[targets[i].StoredName] = (targets[i], decisions[i]);
+            if (targets[i].MaskName is { } m) masks[m] = decisions[i];
+        }
         var dict = new PyDict("collections.OrderedDict");
         foreach (var nt in tensors)
         {
-            if (!byName.TryGetValue(nt.Name, out var decision))
+            if (masks.TryGetValue(nt.Name, out var masked))
+            {
+                if (options.KeepMask) dict.Set(nt.Name, masked.Mask());
+                continue;
+            }
+            if (!byName.TryGetValue(nt.Name, out var entry))
             {
                 dict.Set(nt.Name, nt.Tensor.Detach());
                 continue;
             }
+            var (target, decision) = entry;
             if (options.KeepMask)
             {
-                dict.Set(nt.Name + "_orig", nt.Tensor.Detach());
-                dict.Set(nt.Name + "_mask", decision.Mask());
+                dict.Set(target.Name + "_orig", nt.Tensor.Detach());
+                if (target.Prior is null) dict.Set(target.Name + "_mask", decision.Mask());
             }
-            else dict.Set(nt.Name, decision.Weight());
+            else dict.Set(target.Name, decision.Weight());
         }
         if (source.PtFile?.Root is PyDict { Attributes: { } attributes }) dict.Attributes = attributes;
-        foreach (var other in source.OtherValues) report.Notes.Add($"not written (not part of the state dict): {other.Path}");
+        foreach (var other in source.OtherValues)
+            report.Notes.Add($"not written (not part of the state dict): {other.Path}");
         OutputCheck.Save(output, dict);
         report.BytesBefore = tensors.Sum(t => t.Tensor.IsSparse ? 0 : t.Tensor.ByteCount);
-        report.BytesAfter = report.BytesBefore + (options.KeepMask ? targets.Sum(t => t.Tensor.ByteCount) : 0);
+        long masksAdded = targets.Where(t => t.Prior is null).Sum(t => t.Tensor.ByteCount);
+        long masksDropped = targets.Where(t => t.Prior is not null).Sum(t => t.Tensor.ByteCount);
+        report.BytesAfter = report.BytesBefore + (options.KeepMask ? masksAdded : -masksDropped);
         for (int i = 0; i < targets.Count; i++)
-            report.Tensors.Add(new PrunedTensor(targets[i].Name, targets[i].Tensor.ElementCount, decisions[i].Pruned, decisions[i].Zeros));
+            report.Tensors.Add(new PrunedTensor(targets[i].Name, targets[i].Tensor.ElementCount, decisions[i].Pruned,
+                decisions[i].Zeros));
         return report;
     }
 
@@ -88,70 +105,110 @@ public static class MagnitudePruner
         return n;
     }
 
-    private static List<NamedTensor> Targets(IReadOnlyList<NamedTensor> tensors, List<Regex> include, List<Regex> exclude, PruneOptions options, PruneReport report)
+    /// <summary>
+    /// The tensors to prune, by the name the user sees (<c>fc.weight</c>, also for a tensor stored as
+    /// <c>fc.weight_orig</c> + <c>fc.weight_mask</c> by an earlier round, which is pruned again on top of its mask).
+    /// </summary>
+    private static List<PruneTarget> Targets(IReadOnlyList<NamedTensor> tensors, List<Regex> include,
+        List<Regex> exclude, PruneOptions options, PruneReport report)
     {
-        var names = new HashSet<string>(tensors.Select(t => t.Name), StringComparer.Ordinal);
-        int alreadyPruned = tensors.Count(t => t.Name.EndsWith("_orig", StringComparison.Ordinal) && names.Contains(t.Name[..^5] + "_mask"));
-        if (alreadyPruned > 0)
-            report.Notes.Add($"{alreadyPruned} tensor(s) are already pruned (X_orig + X_mask) and were left as they are; fold them first with pt prune --fold");
+        var byName = tensors.ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+        var maskNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var nt in tensors)
+            if (nt.Name.EndsWith("_orig", StringComparison.Ordinal) && byName.ContainsKey(nt.Name[..^5] + "_mask"))
+                maskNames.Add(nt.Name[..^5] + "_mask");
         var includeHits = new int[include.Count];
         var excludeHits = new int[exclude.Count];
-        var targets = new List<NamedTensor>();
+        var targets = new List<PruneTarget>();
+        int again = 0;
         foreach (var nt in tensors)
         {
+            if (maskNames.Contains(nt.Name)) continue;
+            bool pruned = nt.Name.EndsWith("_orig", StringComparison.Ordinal) && maskNames.Contains(nt.Name[..^5] + "_mask");
+            string name = pruned ? nt.Name[..^5] : nt.Name;
             var t = nt.Tensor;
             bool selected = include.Count == 0
-                ? (nt.Name == "weight" || nt.Name.EndsWith(".weight", StringComparison.Ordinal)) && t.Rank >= 2
-                : false;
-            for (int i = 0; i < include.Count; i++) if (include[i].IsMatch(nt.Name)) { includeHits[i]++; selected = true; }
-            for (int i = 0; i < exclude.Count; i++) if (exclude[i].IsMatch(nt.Name)) { excludeHits[i]++; selected = false; }
+                && (name == "weight" || name.EndsWith(".weight", StringComparison.Ordinal)) && t.Rank >= 2;
+            for (int i = 0; i < include.Count; i++)
+                if (include[i].IsMatch(name)) { includeHits[i]++; selected = true; }
+            for (int i = 0; i < exclude.Count; i++)
+                if (exclude[i].IsMatch(name)) { excludeHits[i]++; selected = false; }
             if (!selected) continue;
             if (!FloatReader.CanRead(t.DType) || t.IsSparse || t.Storage is not { HasData: true })
             {
-                report.Notes.Add($"{nt.Name} ({t.DType.Name()}{(t.IsSparse ? ", sparse" : "")}) is not a dense floating tensor; not pruned");
+                string sparse = t.IsSparse ? ", sparse" : "";
+                report.Notes.Add($"{nt.Name} ({t.DType.Name()}{sparse}) is not a dense floating tensor; not pruned");
                 continue;
             }
             if (options.StructuredNorm is not null && t.Rank < 2)
             {
-                report.Notes.Add($"{nt.Name} has {t.Rank} dimension(s); structured pruning needs 2 or more; not pruned");
+                report.Notes.Add($"{name} has {t.Rank} dimension(s); structured pruning needs 2 or more; not pruned");
                 continue;
             }
-            targets.Add(nt);
+            PriorMask? prior = null;
+            if (pruned)
+            {
+                prior = PriorMask.Read(byName[name + "_mask"], t, out var problem);
+                if (prior is null)
+                {
+                    report.Notes.Add($"{name} is already pruned but {problem}; left as it is");
+                    continue;
+                }
+                again++;
+            }
+            targets.Add(new PruneTarget(name, nt.Name, pruned ? name + "_mask" : null, t, prior));
         }
-        for (int i = 0; i < include.Count; i++) if (includeHits[i] == 0) report.Notes.Add($"--include '{include[i]}' matched nothing");
-        for (int i = 0; i < exclude.Count; i++) if (excludeHits[i] == 0) report.Notes.Add($"--exclude '{exclude[i]}' matched nothing");
+        for (int i = 0; i < include.Count; i++)
+            if (includeHits[i] == 0) report.Notes.Add($"--include '{include[i]}' matched nothing");
+        for (int i = 0; i < exclude.Count; i++)
+            if (excludeHits[i] == 0) report.Notes.Add($"--exclude '{exclude[i]}' matched nothing");
         if (targets.Count == 0) report.Notes.Add("nothing was pruned: no tensor was selected");
+        if (again > 0)
+            report.Notes.Add($"{again} tensor(s) were already pruned (X_orig + X_mask): pruned again as torch prunes " +
+                "a pruned module (the amount applies to the entries the old mask keeps; the new mask adds to it)");
         return targets;
     }
 
-    private static List<PrunedWeight> Decide(List<NamedTensor> targets, PruneOptions options)
+    private static List<PrunedWeight> Decide(List<PruneTarget> targets, PruneOptions options)
     {
         var decisions = new List<PrunedWeight>(targets.Count);
         if (options.StructuredNorm is { } norm)
         {
-            foreach (var nt in targets)
+            foreach (var t in targets)
             {
-                long n = ToPrune(options, nt.Tensor.Shape[0], nt.Name);
-                var rows = ChannelNorms.Smallest(n == 0 ? new double[nt.Tensor.Shape[0]] : ChannelNorms.Compute(nt.Tensor, norm), n);
-                decisions.Add(PrunedWeight.ByChannel(nt.Tensor, rows));
+                var kept = t.Prior?.KeptRows;
+                long channels = kept?.Count(k => k) ?? t.Tensor.Shape[0];
+                long n = ToPrune(options, channels, t.Name);
+                var norms = n == 0 ? new double[t.Tensor.Shape[0]] : ChannelNorms.Compute(t.Tensor, norm);
+                decisions.Add(PrunedWeight.ByChannel(t.Tensor, ChannelNorms.Smallest(norms, n, kept), t.Prior));
             }
             return decisions;
         }
         if (options.Scope == PruneScope.Global)
         {
-            long total = targets.Sum(t => t.Tensor.ElementCount);
+            long total = targets.Sum(t => t.Remaining);
             long n = ToPrune(options, total, "all selected tensors");
-            var threshold = MagnitudeThreshold.Find(targets.Select(t => t.Tensor).ToList(), n);
+            var threshold = MagnitudeThreshold.Find(targets.Select(t => t.Tensor).ToList(), n,
+                targets.Select(t => t.Prior).ToList());
             for (int i = 0; i < targets.Count; i++)
-                decisions.Add(PrunedWeight.ByMagnitude(targets[i].Tensor, threshold.Key, threshold.TiesToPrune[i]));
+                decisions.Add(PrunedWeight.ByMagnitude(targets[i].Tensor, threshold.Key, threshold.TiesToPrune[i],
+                    targets[i].Prior));
             return decisions;
         }
-        foreach (var nt in targets)
+        foreach (var t in targets)
         {
-            long n = ToPrune(options, nt.Tensor.ElementCount, nt.Name);
-            var threshold = MagnitudeThreshold.Find([nt.Tensor], n);
-            decisions.Add(PrunedWeight.ByMagnitude(nt.Tensor, threshold.Key, threshold.TiesToPrune[0]));
+            long n = ToPrune(options, t.Remaining, t.Name);
+            var threshold = MagnitudeThreshold.Find([t.Tensor], n, [t.Prior]);
+            decisions.Add(PrunedWeight.ByMagnitude(t.Tensor, threshold.Key, threshold.TiesToPrune[0], t.Prior));
         }
         return decisions;
+    }
+
+    /// <summary>A tensor to prune: its name, the name it is stored under, its earlier mask if any.</summary>
+    private sealed record PruneTarget(string Name, string StoredName, string? MaskName, PtTensor Tensor,
+        PriorMask? Prior)
+    {
+        /// <summary>Entries a new round ranks: those the earlier mask keeps, else all.</summary>
+        public long Remaining => Prior?.Remaining ?? Tensor.ElementCount;
     }
 }

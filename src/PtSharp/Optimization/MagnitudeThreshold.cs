@@ -35,15 +35,19 @@ internal sealed class MagnitudeThreshold
     /// <summary>The magnitude bits of a value: its float32 bits without the sign.</summary>
     public static uint KeyOf(float value) => BitConverter.SingleToUInt32Bits(value) & 0x7FFFFFFF;
 
-    /// <summary>The threshold that prunes the <paramref name="count"/> smallest magnitudes of <paramref name="tensors"/> taken together.</summary>
-    public static MagnitudeThreshold Find(IReadOnlyList<PtTensor> tensors, long count)
+    /// <summary>
+    /// The threshold that prunes the <paramref name="count"/> smallest magnitudes of <paramref name="tensors"/>
+    /// taken together, among the entries their <paramref name="priors"/> (masks of an earlier round) still keep.
+    /// </summary>
+    public static MagnitudeThreshold Find(IReadOnlyList<PtTensor> tensors, long count,
+        IReadOnlyList<PriorMask?>? priors = null)
     {
         if (count <= 0) return new MagnitudeThreshold(0, new long[tensors.Count]);
         // Pass 1: the high 16 bits.
         var histogram = ArrayPool<long>.Shared.Rent(1 << 16);
         try
         {
-            return Find(tensors, count, histogram);
+            return Find(tensors, count, histogram, priors);
         }
         finally
         {
@@ -51,8 +55,10 @@ internal sealed class MagnitudeThreshold
         }
     }
 
-    private static MagnitudeThreshold Find(IReadOnlyList<PtTensor> tensors, long count, long[] histogram)
+    private static MagnitudeThreshold Find(IReadOnlyList<PtTensor> tensors, long count, long[] histogram,
+        IReadOnlyList<PriorMask?>? priors)
     {
+        void Scan(IReadOnlyList<PtTensor> t, KeyChunk body) => MagnitudeThreshold.Scan(t, body, priors);
         Array.Clear(histogram);
         Scan(tensors, (keys, _) => { foreach (uint k in keys) histogram[k >> 16]++; });
         long below = 0;
@@ -97,12 +103,15 @@ internal sealed class MagnitudeThreshold
 
     private delegate void KeyChunk(ReadOnlySpan<uint> keys, int tensorIndex);
 
-    private static void Scan(IReadOnlyList<PtTensor> tensors, KeyChunk body)
+    /// <summary>Magnitude bits of an entry an earlier mask removed: above every key, so never counted or pruned.</summary>
+    private const uint Removed = 0xFFFFFFFF;
+
+    private static void Scan(IReadOnlyList<PtTensor> tensors, KeyChunk body, IReadOnlyList<PriorMask?>? priors)
     {
         var keys = ArrayPool<uint>.Shared.Rent(FloatReader.ChunkElements);
         try
         {
-            ScanInto(tensors, body, keys);
+            ScanInto(tensors, body, keys, priors);
         }
         finally
         {
@@ -110,10 +119,13 @@ internal sealed class MagnitudeThreshold
         }
     }
 
-    private static void ScanInto(IReadOnlyList<PtTensor> tensors, KeyChunk body, uint[] keys)
+    private static void ScanInto(IReadOnlyList<PtTensor> tensors, KeyChunk body, uint[] keys,
+        IReadOnlyList<PriorMask?>? priors)
     {
         for (int i = 0; i < tensors.Count; i++)
         {
+            var prior = priors?[i];
+            long at = 0;
             using var reader = new FloatReader(tensors[i]);
             while (reader.Remaining > 0)
             {
@@ -121,6 +133,9 @@ internal sealed class MagnitudeThreshold
                 var k = keys.AsSpan(0, values.Length);
                 var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<float, uint>(values);
                 for (int j = 0; j < bits.Length; j++) k[j] = bits[j] & 0x7FFFFFFF;
+                if (prior is not null)
+                    for (int j = 0; j < k.Length; j++) if (prior.IsRemoved(at + j)) k[j] = Removed;
+                at += k.Length;
                 body(k, i);
             }
         }

@@ -18,21 +18,28 @@ internal sealed class PrunedWeight
     private readonly long _ties;
     private readonly bool[]? _prunedRows;
     private readonly long _inner;
+    private readonly PriorMask? _prior;
 
-    private PrunedWeight(PtTensor original, uint key, long ties, bool[]? prunedRows)
+    private PrunedWeight(PtTensor original, uint key, long ties, bool[]? prunedRows, PriorMask? prior)
     {
         _original = original;
+        _prior = prior;
         _key = key;
         _ties = ties;
         _prunedRows = prunedRows;
         _inner = original.Rank == 0 || original.Shape[0] == 0 ? 1 : original.ElementCount / original.Shape[0];
     }
 
-    /// <summary>Prunes magnitudes below <paramref name="key"/> and the first <paramref name="ties"/> equal to it.</summary>
-    public static PrunedWeight ByMagnitude(PtTensor original, uint key, long ties) => new(original, key, ties, null);
+    /// <summary>
+    /// Prunes magnitudes below <paramref name="key"/> and the first <paramref name="ties"/> equal to it, among the
+    /// entries <paramref name="prior"/> keeps; the entries it removed stay removed.
+    /// </summary>
+    public static PrunedWeight ByMagnitude(PtTensor original, uint key, long ties, PriorMask? prior = null) =>
+        new(original, key, ties, null, prior);
 
-    /// <summary>Prunes whole output channels (slices along dimension 0).</summary>
-    public static PrunedWeight ByChannel(PtTensor original, bool[] prunedRows) => new(original, 0, 0, prunedRows);
+    /// <summary>Prunes whole output channels (slices along dimension 0), on top of <paramref name="prior"/>.</summary>
+    public static PrunedWeight ByChannel(PtTensor original, bool[] prunedRows, PriorMask? prior = null) =>
+        new(original, 0, 0, prunedRows, prior);
 
     /// <summary>Elements the mask removes, known once <see cref="Weight"/> or <see cref="Mask"/> has been written.</summary>
     public long Pruned { get; private set; }
@@ -66,12 +73,14 @@ internal sealed class PrunedWeight
                 {
                     for (int i = 0; i < n; i++)
                     {
+                        if (_prior is not null && _prior.IsRemoved(at + i)) { p[i] = true; continue; }
                         uint k = MagnitudeThreshold.KeyOf(v[i]);
                         p[i] = k < _key || (k == _key && ties > 0 && ties-- > 0);
                     }
                 }
                 else
-                    for (int i = 0; i < n; i++) p[i] = _prunedRows[(at + i) / _inner];
+                    for (int i = 0; i < n; i++)
+                        p[i] = _prunedRows[(at + i) / _inner] || _prior is not null && _prior.IsRemoved(at + i);
                 foreach (bool b in p) if (b) count++;
                 var bytes = raw.Next(n * size, scratch);
                 var output = buffer[..(n * size)];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using PtSharp.Loading;
 using PtSharp.Pickle;
 
 namespace PtSharp.Scanning;
@@ -282,8 +283,8 @@ internal sealed class PickleScanner
             case 0x62: // BUILD: calls the target's __setstate__, or sets its attributes
                 Build(Pop(at), Peek(at), at);
                 break;
-            case 0x50: Push(Value.Other); break; // PERSID
-            case 0x51: Pop(at); Push(Value.Other); break; // BINPERSID
+            case 0x50: Push(TextPersistentId(data.Slice(t.ArgStart, t.ArgLength), at)); break; // PERSID
+            case 0x51: Push(PersistentId(Pop(at))); break; // BINPERSID
             default:
                 Malformed(at, $"unexpected opcode {PickleTokenizer.Name(t.Op)}");
                 break;
@@ -339,6 +340,9 @@ internal sealed class PickleScanner
     {
         if (target.Kind == K.Global && target.Ref is { } g) { g.PatchedBy ??= "BUILD"; return; }
         if (target.Kind != K.Call || target.Ref is not { } cls || !target.Plain || UsePolicy.IsInert(cls.Full)) return;
+        // A TorchScript class's __setstate__ is TorchScript code in the archive, judged by its ops
+        // (TorchScriptCodeScanner); Python cannot import a __torch__ module, so no other __setstate__ runs.
+        if (cls.Module == "__torch__" || cls.Module.StartsWith("__torch__.", StringComparison.Ordinal)) return;
         if (PlainState(state) || state.Kind == K.Tuple && state.Items is { Length: 2 } two && PlainState(two[0]) && PlainState(two[1]))
             return;
         cls.StatefulBuild ??= Describe(state);
@@ -466,6 +470,26 @@ internal sealed class PickleScanner
             $"{loader} is given {(bytes.Owned?.Length ?? bytes.Length)} bytes from this file; they are scanned as record '{record}'", FileOffset(at));
         if (bytes.Owned is { } owned) Scan(_ctx, owned, 0, record, null, _depth + 1);
         else Scan(_ctx, data.Slice(bytes.Start, bytes.Length), 0, record, _fileBase is long b ? b + bytes.Start : null, _depth + 1);
+    }
+
+    /// <summary>
+    /// torch's legacy loader resolves a <c>('module', cls, file, source)</c> persistent id to <c>cls</c> (it is how
+    /// a pickled module's class is written); any other persistent id is data the pickle cannot turn into code.
+    /// </summary>
+    private static Value PersistentId(Value pid) =>
+        pid is { Kind: K.Tuple, Items: [{ Kind: K.Str, Text: "module" }, { Kind: K.Global } cls, ..] }
+            ? cls
+            : Value.Other;
+
+    /// <summary>Protocol 0 writes the legacy persistent id tuple as its str() (see LegacyPersistentIdText).</summary>
+    private Value TextPersistentId(ReadOnlySpan<byte> line, long at)
+    {
+        PyTuple? pid;
+        try { pid = LegacyPersistentIdText.TryParse(Encoding.Latin1.GetString(line), _record, at); }
+        catch (Errors.PtFormatException) { return Value.Other; }
+        return pid is [string tag, PyGlobal cls, ..] && tag == "module"
+            ? Global(cls.Module, cls.Name, at, "PERSID")
+            : Value.Other;
     }
 
     private void Put(long index, long at)

@@ -7,6 +7,9 @@ internal sealed unsafe class ScanSource(IByteSource bytes)
 {
     public long Length => bytes.Length;
 
+    /// <summary>The whole input as a window, for the container walkers shared with the loader.</summary>
+    public ByteWindow Window => new(bytes, 0, bytes.Length);
+
     /// <summary>The bytes [<paramref name="offset"/>, +<paramref name="count"/>) clamped to the input and to 2 GiB.</summary>
     public ReadOnlySpan<byte> Span(long offset, long count)
     {
@@ -16,5 +19,6 @@ internal sealed unsafe class ScanSource(IByteSource bytes)
     }
 
     /// <summary>True when [<paramref name="offset"/>, +<paramref name="count"/>) lies inside the input.</summary>
-    public bool Contains(long offset, long count) => offset >= 0 && count >= 0 && offset <= Length && count <= Length - offset;
+    public bool Contains(long offset, long count) =>
+        offset >= 0 && count >= 0 && offset <= Length && count <= Length - offset;
 }

@@ -65,6 +65,12 @@ public enum ScanFindingKind
     NotAModel,
     /// <summary>A scan limit was reached (nesting, size); the rest was not scanned.</summary>
     LimitReached,
+    /// <summary>
+    /// Readers of this container disagree on its content (a zip64 locator pointing at a decoy directory, tar member
+    /// boundaries that differ between Python versions, duplicate tar members): the scanner follows torch's reader and
+    /// scans the other reading too.
+    /// </summary>
+    ContainerMismatch,
 }
 
 /// <summary>The container a scanned file was recognised as, by content.</summary>

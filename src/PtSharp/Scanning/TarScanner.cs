@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Text;
+using PtSharp.Containers;
 using PtSharp.Tensors;
 
 namespace PtSharp.Scanning;
@@ -11,62 +11,84 @@ namespace PtSharp.Scanning;
 /// </summary>
 internal static class TarScanner
 {
-    /// <summary>A valid header checksum in the first block, as Python's tarfile requires.</summary>
-    public static bool LooksLikeTar(ReadOnlySpan<byte> head)
-    {
-        if (head.Length < 512) return false;
-        if (!TryOctal(head.Slice(148, 8), out long stored)) return false;
-        long unsigned = 0;
-        for (int i = 0; i < 512; i++) unsigned += i is >= 148 and < 156 ? (byte)' ' : head[i];
-        return stored == unsigned && head[0] != 0;
-    }
+    private static readonly string[] TorchMembers = ["storages", "tensors", "pickle"];
 
-    /// <summary>Scans every member; returns false when the archive cannot be walked (torch then reads it as a pickle stream).</summary>
+    /// <summary>
+    /// Scans every member tarfile lists (with the member boundaries of both CPython 3.11 and 3.13) and the members
+    /// torch's <c>legacy_load</c> opens by name (the last of equal names, through links). Returns false when
+    /// tarfile raises ReadError in either Python: torch.load then reads the file as a legacy pickle stream.
+    /// </summary>
     public static bool Scan(ScanSource src, ScanContext ctx)
     {
-        long pos = 0;
-        string? longName = null;
-        int members = 0;
-        while (pos + 512 <= src.Length)
+        var window = src.Window;
+        var py311 = TarWalker.Walk(window, python313: false);
+        var py313 = TarWalker.Walk(window, python313: true);
+        bool same = py311.Members.SequenceEqual(py313.Members) && py311.Outcome == py313.Outcome;
+        if (!same)
+            ctx.Add(ScanSeverity.Warning, ScanFindingKind.ContainerMismatch, null, "tar", 0,
+                "Python 3.11's and 3.13's tarfile split this archive into different members (a trailing '/' after a "
+                + "long-name header): torch 1.13 and 2.6 read different bytes; both readings are scanned");
+        var scanned = new HashSet<(string, long, long)>();
+        foreach (var listing in same ? [py311] : new[] { py311, py313 })
         {
-            var h = src.Span(pos, 512);
-            if (h.IndexOfAnyExcept((byte)0) < 0) break;
-            if (!LooksLikeTar(h))
+            Report(ctx, listing, src.Length);
+            foreach (var m in listing.Members)
+                if (m.HasData) Member(src, ctx, m, m.Name, scanned);
+            foreach (string name in TorchMembers)
             {
-                if (members == 0) return false;
-                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", pos, "tar header with a bad checksum; torch stops reading here");
-                return true;
+                var used = listing.Members.LastOrDefault(m => m.Name == name);
+                if (used is null || !used.IsLink) continue;
+                var target = TarLinks.Resolve(listing.Members, used);
+                if (target is null)
+                    ctx.Add(ScanSeverity.Warning, ScanFindingKind.Unscannable, null, name, used.HeaderOffset,
+                        $"member '{name}' is a link to '{used.LinkName}', which is not in the archive: torch reads a "
+                        + "file from outside it, which cannot be scanned");
+                else Member(src, ctx, target, name, scanned);
             }
-            string name = longName ?? Name(h);
-            longName = null;
-            long size = Size(h.Slice(124, 12));
-            byte type = h[156];
-            long data = pos + 512;
-            if (size < 0 || size > src.Length - data)
-            {
-                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, name, pos, "tar member is longer than the file");
-                return members > 0;
-            }
-            members++;
-            switch (type)
-            {
-                case (byte)'L':
-                    longName = Encoding.UTF8.GetString(src.Span(data, size)).TrimEnd('\0');
-                    break;
-                case (byte)'x':
-                    foreach (var line in Encoding.UTF8.GetString(src.Span(data, size)).Split('\n'))
-                    {
-                        int eq = line.IndexOf(" path=", StringComparison.Ordinal);
-                        if (eq >= 0) longName = line[(eq + 6)..];
-                    }
-                    break;
-                case (byte)'0': case 0: case (byte)'7':
-                    Member(src, ctx, name, data, size);
-                    break;
-            }
-            pos = data + (size + 511) / 512 * 512;
         }
-        return members > 0;
+        return py311.Outcome != TarOutcome.ReadError && py313.Outcome != TarOutcome.ReadError;
+    }
+
+    private static void Report(ScanContext ctx, TarListing listing, long length)
+    {
+        switch (listing.Outcome)
+        {
+            case TarOutcome.ReadError:
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
+                    $"tarfile rejects this archive ({listing.Problem}): torch.load reads it as a pickle stream "
+                        + $"instead; both are scanned");
+                break;
+            case TarOutcome.Failure:
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
+                    $"tarfile cannot finish reading this archive ({listing.Problem}); torch.load fails on it");
+                break;
+            case TarOutcome.End when listing.Problem is not null:
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, "tar", null,
+                    $"an invalid tar header ({listing.Problem}) ends the archive for tarfile; later bytes are not "
+                        + $"read by torch");
+                break;
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in listing.Members)
+        {
+            if (m.HasData && m.Sparse)
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.Unscannable, null, m.Name, m.HeaderOffset,
+                    $"member '{m.Name}' is a GNU sparse file: tarfile reassembles it with holes, only its stored "
+                        + $"bytes were scanned");
+            if (m.HasData && m.Size > length - m.DataOffset)
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, m.Name, m.HeaderOffset,
+                    "tar member is longer than the file");
+            if (TorchMembers.Contains(m.Name) && !names.Add(m.Name))
+                ctx.Add(ScanSeverity.Warning, ScanFindingKind.ContainerMismatch, null, m.Name, m.HeaderOffset,
+                    $"two members are named '{m.Name}': tarfile and torch use the last one; every copy is scanned");
+        }
+    }
+
+    private static void Member(ScanSource src, ScanContext ctx, TarMember m, string name, HashSet<(string, long,
+        long)> scanned)
+    {
+        if (m.Size <= 0 || !scanned.Add((name, m.DataOffset, m.Size))) return;
+        Member(src, ctx, name, m.DataOffset, Math.Min(m.Size, src.Length - m.DataOffset));
     }
 
     private static void Member(ScanSource src, ScanContext ctx, string name, long data, long size)
@@ -77,12 +99,14 @@ internal static class TarScanner
         {
             case "storages": Storages(ctx, bytes, data); break;
             case "tensors": Tensors(ctx, bytes, data); break;
-            case "pickle": case "sys_info": ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: true, storage: false); break;
+            case "pickle": case "sys_info": ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: true,
+                storage: false); break;
             default: ContainerScanner.ScanPayload(ctx, bytes, name, data, pickleName: false, storage: false); break;
         }
     }
 
-    /// <summary>count pickle; per storage (key, location, type) pickle + int64 count + data; then the view list pickle.</summary>
+    /// <summary>count pickle; per storage (key, location, type) pickle + int64 count + data; then the view list
+    /// pickle.</summary>
     private static void Storages(ScanContext ctx, ReadOnlySpan<byte> bytes, long fileBase)
     {
         int pos = 0;
@@ -103,7 +127,8 @@ internal static class TarScanner
         if (pos < bytes.Length) PickleScanner.Scan(ctx, bytes[pos..], 0, "storages", fileBase + pos);
     }
 
-    /// <summary>count pickle; per tensor (key, storage_key, type) pickle + int32 ndim + 4 bytes + sizes, strides, offset.</summary>
+    /// <summary>count pickle; per tensor (key, storage_key, type) pickle + int32 ndim + 4 bytes + sizes, strides,
+    /// offset.</summary>
     private static void Tensors(ScanContext ctx, ReadOnlySpan<byte> bytes, long fileBase)
     {
         int pos = 0;
@@ -115,12 +140,14 @@ internal static class TarScanner
             pos += r.End;
             if (pos + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase + pos); return; }
             int ndim = BinaryPrimitives.ReadInt32LittleEndian(bytes[pos..]);
-            if (ndim < 0 || ndim > 1024 || pos + 8 + 16L * ndim + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase + pos); return; }
+            if (ndim < 0 || ndim > 1024 || pos + 8 + 16L * ndim + 8 > bytes.Length) { Lost(ctx, "tensors", fileBase
+                + pos); return; }
             pos += 8 + 16 * ndim + 8;
         }
     }
 
-    private static bool Count(ScanContext ctx, ReadOnlySpan<byte> bytes, ref int pos, string record, long fileBase, out long count)
+    private static bool Count(ScanContext ctx, ReadOnlySpan<byte> bytes, ref int pos, string record, long fileBase,
+        out long count)
     {
         count = 0;
         var r = PickleScanner.Scan(ctx, bytes, 0, record, fileBase);
@@ -131,8 +158,10 @@ internal static class TarScanner
             switch (bytes[p])
             {
                 case 0x4B when p + 2 < bytes.Length: count = bytes[p + 1]; break;
-                case 0x4D when p + 3 < bytes.Length: count = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(p + 1)..]); break;
-                case 0x4A when p + 5 < bytes.Length: count = BinaryPrimitives.ReadInt32LittleEndian(bytes[(p + 1)..]); break;
+                case 0x4D when p + 3 < bytes.Length: count = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(p
+                    + 1)..]); break;
+                case 0x4A when p + 5 < bytes.Length: count = BinaryPrimitives.ReadInt32LittleEndian(bytes[(p
+                    + 1)..]); break;
                 default: Lost(ctx, record, fileBase); return false;
             }
         pos = r.End;
@@ -140,52 +169,6 @@ internal static class TarScanner
     }
 
     private static void Lost(ScanContext ctx, string record, long at) =>
-        ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, record, at, "the member's layout does not match the legacy tar format; the rest of it was not scanned");
-
-    private static string Name(ReadOnlySpan<byte> h)
-    {
-        string name = CString(h[..100]);
-        if (h.Slice(257, 5).SequenceEqual("ustar"u8))
-        {
-            string prefix = CString(h.Slice(345, 155));
-            if (prefix.Length > 0) name = prefix + "/" + name;
-        }
-        return name;
-    }
-
-    private static string CString(ReadOnlySpan<byte> b)
-    {
-        int z = b.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(z < 0 ? b : b[..z]);
-    }
-
-    private static long Size(ReadOnlySpan<byte> field)
-    {
-        if ((field[0] & 0x80) != 0)
-        {
-            long v = 0;
-            for (int i = 1; i < field.Length; i++)
-            {
-                if (v > (long.MaxValue >> 8)) return -1;
-                v = (v << 8) | field[i];
-            }
-            return v;
-        }
-        return TryOctal(field, out long n) ? n : -1;
-    }
-
-    private static bool TryOctal(ReadOnlySpan<byte> field, out long value)
-    {
-        value = 0;
-        int i = 0;
-        while (i < field.Length && field[i] == (byte)' ') i++;
-        int digits = 0;
-        for (; i < field.Length && field[i] is >= (byte)'0' and <= (byte)'7'; i++, digits++)
-        {
-            if (value > (long.MaxValue >> 3)) return false;
-            value = value * 8 + (field[i] - '0');
-        }
-        for (; i < field.Length; i++) if (field[i] is not (0 or (byte)' ')) return false;
-        return digits > 0;
-    }
+        ctx.Add(ScanSeverity.Warning, ScanFindingKind.CorruptContainer, null, record, at,
+            "the member's layout does not match the legacy tar format; the rest of it was not scanned");
 }

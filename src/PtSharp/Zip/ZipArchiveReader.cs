@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Numerics;
 using System.Text;
 using PtSharp.Errors;
@@ -56,24 +55,12 @@ internal sealed class ZipArchiveReader
 
     public static ZipArchiveReader Open(ByteWindow bytes, string source, ZipLimits limits)
     {
-        long eocd = FindEndOfCentralDirectory(bytes, source);
-        var e = bytes.Span(eocd, ZipLayout.EndOfCentralDirectorySize, "end of central directory", source);
-        long count = BinaryPrimitives.ReadUInt16LittleEndian(e[10..]);
-        long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(e[12..]);
-        long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(e[16..]);
-
-        long locator = eocd - ZipLayout.Zip64LocatorSize;
-        if (locator >= 0 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span(locator, 4, "zip64 locator", source)) == ZipLayout.Zip64LocatorSignature)
-        {
-            var loc = bytes.Span(locator, ZipLayout.Zip64LocatorSize, "zip64 locator", source);
-            long z64 = checked((long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(loc[8..]), long.MaxValue));
-            var z = bytes.Span(z64, ZipLayout.Zip64EndOfCentralDirectorySize, "zip64 end of central directory", source);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(z) != ZipLayout.Zip64EndOfCentralDirectorySignature)
-                ThrowHelper.Format(PtErrorKind.CorruptContainer, "zip64 locator points at a record without the zip64 end-of-directory signature", source, z64);
-            count = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[32..]));
-            cdSize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[40..]));
-            cdOffset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[48..]));
-        }
+        long eocd = ZipEndRecords.FindEnd(bytes);
+        if (eocd < 0)
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, "zip end-of-central-directory record not found (file truncated?)", source, bytes.Length);
+        var dir = ZipEndRecords.Resolve(bytes, eocd);
+        if (dir.Problem is not null) ThrowHelper.Format(PtErrorKind.CorruptContainer, dir.Problem, source, eocd);
+        var (count, cdSize, cdOffset) = (dir.Count, dir.DirectorySize, dir.DirectoryOffset);
 
         if (!bytes.Contains(cdOffset, cdSize))
             ThrowHelper.Format(PtErrorKind.Truncated, $"central directory ({cdSize} bytes at offset {cdOffset}) lies outside the {bytes.Length}-byte file", source, cdOffset);
@@ -103,29 +90,32 @@ internal sealed class ZipArchiveReader
     private static Member Describe(ByteWindow bytes, long pos, long i, long cdEnd, string source)
     {
         var h = bytes.Span(pos, ZipLayout.CentralHeaderSize, "central directory entry", source);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != ZipLayout.CentralHeaderSignature)
+        var c = new CentralHeader(h);
+        if (c.Signature != ZipLayout.CentralHeaderSignature)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"central directory entry {i} has no header signature", source, pos);
-        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]);
-        ushort method = BinaryPrimitives.ReadUInt16LittleEndian(h[10..]);
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
-        long csize = BinaryPrimitives.ReadUInt32LittleEndian(h[20..]);
-        long usize = BinaryPrimitives.ReadUInt32LittleEndian(h[24..]);
-        int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
-        int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
-        int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
-        long lho = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
+        ushort flags = c.Flags;
+        ushort method = c.Method;
+        uint crc = c.Crc;
+        long csize = c.CompressedSize;
+        long usize = c.UncompressedSize;
+        int nameLen = c.NameLength;
+        int extraLen = c.ExtraLength;
+        int commentLen = c.CommentLength;
+        long lho = c.LocalHeaderOffset;
         long varStart = pos + ZipLayout.CentralHeaderSize;
         if (varStart + nameLen + extraLen + commentLen > cdEnd)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"central directory entry {i} runs past the end of the directory", source, pos);
         var extra = bytes.Span(varStart + nameLen, extraLen, "entry extra field", source);
-        ReadZip64Extra(extra, ref usize, ref csize, ref lho, source, pos);
+        if (!ZipExtraFields.ApplyZip64(extra, ref usize, ref csize, ref lho))
+            ThrowHelper.Format(PtErrorKind.CorruptContainer, "extra field runs past its declared length", source, pos);
 
         if (!bytes.Contains(lho, ZipLayout.LocalHeaderSize))
             ThrowHelper.Format(PtErrorKind.Truncated, $"local header of '{Text(bytes, varStart, nameLen)}' at offset {lho} lies past the end of the file", source, lho);
         var lh = bytes.Span(lho, ZipLayout.LocalHeaderSize, "local header", source);
         if (BinaryPrimitives.ReadUInt32LittleEndian(lh) != ZipLayout.LocalHeaderSignature)
             ThrowHelper.Format(PtErrorKind.CorruptContainer, $"entry '{Text(bytes, varStart, nameLen)}' points at offset {lho}, which holds no local header", source, lho);
-        long dataOffset = lho + ZipLayout.LocalHeaderSize + BinaryPrimitives.ReadUInt16LittleEndian(lh[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(lh[28..]);
+        var local = new LocalHeader(lh);
+        long dataOffset = lho + ZipLayout.LocalHeaderSize + local.NameLength + local.ExtraLength;
         if (!bytes.Contains(dataOffset, csize))
         {
             string name = Text(bytes, varStart, nameLen);
@@ -144,7 +134,7 @@ internal sealed class ZipArchiveReader
     private static ReadOnlySpan<byte> NameBytesAt(ByteWindow bytes, long central, string? source)
     {
         var h = bytes.Span(central, ZipLayout.CentralHeaderSize, "central directory entry", source);
-        return bytes.Span(central + ZipLayout.CentralHeaderSize, BinaryPrimitives.ReadUInt16LittleEndian(h[28..]), "entry name", source);
+        return bytes.Span(central + ZipLayout.CentralHeaderSize, new CentralHeader(h).NameLength, "entry name", source);
     }
 
     /// <summary>
@@ -260,36 +250,6 @@ internal sealed class ZipArchiveReader
 
     private static long ToLong(ulong v) => v > long.MaxValue ? long.MaxValue : (long)v;
 
-    private static void ReadZip64Extra(ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long lho, string source, long pos)
-    {
-        while (extra.Length >= 4)
-        {
-            ushort id = BinaryPrimitives.ReadUInt16LittleEndian(extra);
-            int len = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (len > extra.Length - 4) ThrowHelper.Format(PtErrorKind.CorruptContainer, "extra field runs past its declared length", source, pos);
-            var body = extra.Slice(4, len);
-            if (id == ZipLayout.Zip64ExtraId)
-            {
-                int at = 0;
-                if (usize == 0xFFFFFFFF && at + 8 <= body.Length) { usize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (csize == 0xFFFFFFFF && at + 8 <= body.Length) { csize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); at += 8; }
-                if (lho == 0xFFFFFFFF && at + 8 <= body.Length) { lho = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(body[at..])); }
-            }
-            extra = extra[(4 + len)..];
-        }
-    }
-
-    private static long FindEndOfCentralDirectory(ByteWindow bytes, string source)
-    {
-        long min = Math.Max(0, bytes.Length - ZipLayout.EndOfCentralDirectorySize - ZipLayout.MaxCommentLength);
-        for (long p = bytes.Length - ZipLayout.EndOfCentralDirectorySize; p >= min; p--)
-        {
-            var s = bytes.Span(p, 4, "end of central directory", source);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(s) == ZipLayout.EndOfCentralDirectorySignature)
-                return p;
-        }
-        return ThrowHelper.Format<long>(PtErrorKind.CorruptContainer, "zip end-of-central-directory record not found (file truncated?)", source, bytes.Length);
-    }
 
     /// <summary>The payload of a stored member, without copying.</summary>
     public ByteWindow GetStoredPayload(ZipEntry entry)
@@ -319,27 +279,18 @@ internal sealed class ZipArchiveReader
             ThrowHelper.Limit($"member declares {entry.UncompressedSize} bytes inflated from {entry.CompressedSize} (zip bomb limit)", entry.Name);
         var source = _bytes.Slice(entry.DataOffset, entry.CompressedSize, "member payload", entry.Name);
         var output = PinnedBytes.Allocate(entry.UncompressedSize);
-        unsafe
+        try
         {
-            using var raw = new UnmanagedMemoryStream(source.Pointer, source.Length);
-            using var inflate = new DeflateStream(raw, CompressionMode.Decompress);
-            int total = 0;
-            try
-            {
-                while (total < output.Array.Length)
-                {
-                    int n = inflate.Read(output.Array, total, output.Array.Length - total);
-                    if (n == 0) break;
-                    total += n;
-                }
-                Span<byte> probe = stackalloc byte[1];
-                if (total != output.Array.Length || inflate.Read(probe) != 0)
-                    ThrowHelper.Format(PtErrorKind.CorruptContainer, $"inflated size differs from the declared {entry.UncompressedSize} bytes", entry.Name);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new PtFormatException(PtErrorKind.CorruptContainer, $"deflate stream is corrupt: {ex.Message}", entry.Name, null, ex);
-            }
+            var compressed = source.Span(0, source.Length, "member payload", entry.Name);
+            int total = ZipInflate.Into(compressed, output.Array, out bool longer);
+            if (total != output.Array.Length || longer)
+                ThrowHelper.Format(PtErrorKind.CorruptContainer,
+                    $"inflated size differs from the declared {entry.UncompressedSize} bytes", entry.Name);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PtFormatException(PtErrorKind.CorruptContainer, $"deflate stream is corrupt: {ex.Message}",
+                entry.Name, null, ex);
         }
         return new ByteWindow(output, 0, output.Length);
     }

@@ -24,7 +24,14 @@ public sealed class PruneInTorchTests(ITestOutputHelper output)
             "global_unstructured --keep-mask", "global_unstructured equals prune.remove",
             "ln_structured n=1 --keep-mask", "ln_structured n=2 --keep-mask", "ln_structured n=inf --keep-mask",
             "--include", "--fold of a torch-pruned file equals prune.remove", "--fold output loads into the plain model (strict)",
-            "pt convert keeps a folded file", "pt convert keeps a --keep-mask file", "pt convert to safetensors and back keeps a pruned file");
-        Assert.True(checks.Count >= 30, $"only {checks.Count} checks ran");
+            "pt convert keeps a folded file", "pt convert keeps a --keep-mask file",
+            "pt convert to safetensors and back keeps a pruned file",
+            "second round layer --keep-mask", "second round layer equals prune.remove",
+            "second round layer loads into the plain model (strict)", "second round layer prunes more than the first",
+            "second round global --keep-mask", "second round global equals prune.remove",
+            "second round structured --keep-mask", "second round structured equals prune.remove",
+            "second round unstructured then structured --keep-mask",
+            "second round unstructured then structured equals prune.remove");
+        Assert.True(checks.Count >= 46, $"only {checks.Count} checks ran");
     }
 }

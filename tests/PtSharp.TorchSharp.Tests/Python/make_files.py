@@ -4,7 +4,8 @@
     python make_files.py OUT_DIR
 
 sd_<case>.pt      state dicts (resnet18, mobilenet_v3_small, lstm, transformer, vit_tiny, mlp_bf16)
-full_<case>.pt    complete pickled models (resnet18, mobilenet_v2, squeezenet1_1, mlp, mlp_legacy)
+full_<case>.pt    complete pickled models (resnet18, mobilenet_v2, squeezenet1_1, mlp, mlp_legacy; attention and
+                  transformer encoder layers: see transformers())
 io_<case>.pt, io_full_<case>.pt   {"x": input, ("tgt": second input,) "y": torch's output in eval mode}
 dtypes.pt / dtypes.json   every dtype TorchSharp has, views with offsets and strides, tied weights; expected bytes
 ts_<case>.pt      TorchScript archives (scripted MLP, traced CNN)
@@ -102,6 +103,51 @@ def full_models():
             save_io("full_mlp_legacy", m, torch.randn(*shape))
 
 
+def transformers():
+    """Complete pickled MultiheadAttention / TransformerEncoderLayer / TransformerEncoder models. An attention
+    module's reference output is m(q, k, v)[0] (self-attention: q = k = v = x); io has "key"/"value" otherwise."""
+    L = nn.TransformerEncoderLayer
+    cases = {
+        "mha": (lambda: nn.MultiheadAttention(16, 4), (5, 2, 16)),
+        "mha_batch_first_nobias": (lambda: nn.MultiheadAttention(16, 2, bias=False, batch_first=True), (2, 5, 16)),
+        "mha_kdim_vdim": (lambda: nn.MultiheadAttention(16, 4, add_bias_kv=True, add_zero_attn=True, kdim=12, vdim=8,
+                                                        batch_first=True), (2, 5, 16)),
+        "encoder_layer": (lambda: L(32, 4, 64, dropout=0.1), (6, 2, 32)),
+        "encoder_layer_gelu_norm_first": (lambda: L(32, 4, 48, dropout=0.0, activation="gelu", layer_norm_eps=1e-6,
+                                                    batch_first=True, norm_first=True), (2, 6, 32)),
+        "encoder_layer_module_activation": (lambda: L(32, 2, 40, activation=nn.GELU(approximate="tanh")), (4, 3, 32)),
+        "encoder": (lambda: nn.TransformerEncoder(L(32, 4, 64, batch_first=True), num_layers=2, norm=nn.LayerNorm(32)),
+                    (2, 6, 32)),
+    }
+    if tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 1):  # bias=False arrived in torch 2.1
+        cases["encoder_nobias"] = (lambda: nn.TransformerEncoder(L(32, 4, 64, bias=False), num_layers=2), (6, 2, 32))
+    for i, (name, (make, shape)) in enumerate(cases.items()):
+        seed(50 + i)
+        m = make().eval()
+        # Non-zero biases (torch initialises MultiheadAttention's to 0), so a dropped bias would show.
+        with torch.no_grad():
+            for pname, p in m.named_parameters():
+                if "bias" in pname:
+                    p.copy_(torch.randn_like(p) * 0.1)
+        torch.save(m, P("full_" + name + ".pt"))
+        x = torch.randn(*shape)
+        io = {"x": x}
+        with torch.no_grad():
+            if isinstance(m, nn.MultiheadAttention):
+                key = torch.randn(shape[0], 7, m.kdim) if name == "mha_kdim_vdim" else x
+                value = torch.randn(shape[0], 7, m.vdim) if name == "mha_kdim_vdim" else x
+                if key is not x:
+                    io["key"], io["value"] = key, value
+                try:
+                    io["y"] = m(x, key, value)[0]
+                except TypeError:  # torch 1.13's eval fast path cannot take bias=False; dropout is 0, so train()
+                    io["y"] = m.train()(x, key, value)[0]  # runs the same maths on the reference path
+                    m.eval()
+            else:
+                io["y"] = m(x)
+        torch.save(io, P("io_full_" + name + ".pt"))
+
+
 def torchscript():
     seed(40)
     mlp = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 3)).eval()
@@ -192,6 +238,7 @@ def resume():
 
 state_dicts()
 full_models()
+transformers()
 torchscript()
 dtypes()
 resume()

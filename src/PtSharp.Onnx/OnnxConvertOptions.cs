@@ -41,6 +41,8 @@ public sealed class OnnxConvertOptions
     public bool DynamicBatch { get; init; }
     /// <summary>Write float32 weights, inputs and outputs as float16.</summary>
     public bool Fp16 { get; init; }
-    /// <summary>Total initializer bytes above which weights go to an external data file (the protobuf limit is 2 GiB).</summary>
+    /// <summary>
+    /// Total initializer bytes above which weights go to an external data file (the protobuf limit is 2 GiB).
+    /// </summary>
     public long ExternalDataThreshold { get; init; } = (2L << 30) - (64L << 20);
 }

@@ -69,7 +69,11 @@ internal static class ConvertCommand
         var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
         var fp16 = new Option<bool>("--fp16") { Description = "ONNX output: store float32 weights, inputs and outputs as float16." };
         var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
-        var arch = new Option<string?>("--arch") { Description = "ONNX output from a state dict: its torchvision architecture (resnet18, resnet50, mobilenet_v2, squeezenet1_1, vgg16...)." };
+        var arch = new Option<string?>("--arch")
+        {
+            Description = "ONNX output from a state dict: its torchvision architecture "
+                + "(resnet18, resnet50, mobilenet_v2, squeezenet1_1, vgg16...).",
+        };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
             input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe, force, dryRun,

@@ -26,8 +26,8 @@ internal sealed class ModuleEmitter
     }
 
     /// <summary>Keys of the state dict that no layer used (<c>num_batches_tracked</c> is never used).</summary>
-    public IEnumerable<string> Unused => _weights.Keys.Where(k => !_used.Contains(k) && !k.EndsWith("num_batches_tracked",
-        StringComparison.Ordinal));
+    public IEnumerable<string> Unused => _weights.Keys.Where(k => !_used.Contains(k)
+        && !k.EndsWith("num_batches_tracked", StringComparison.Ordinal));
 
     public TensorValue Forward(ModuleSpec spec, string path, TensorValue x)
     {
@@ -133,9 +133,11 @@ internal sealed class ModuleEmitter
 
     private TensorValue Pool(PoolSpec p, TensorValue x)
     {
-        if (p.Rank != 2) throw new OnnxConversionException($"{(p.IsMax ? "MaxPool" : "AvgPool")}{p.Rank}d is not supported");
+        if (p.Rank != 2)
+            throw new OnnxConversionException($"{(p.IsMax ? "MaxPool" : "AvgPool")}{p.Rank}d is not supported");
         return p.IsMax
-            ? Aten("max_pool2d", x, Longs(p.KernelSize), Longs(p.Stride), Longs(p.Padding), Longs(p.Dilation), p.CeilMode)
+            ? Aten("max_pool2d", x, Longs(p.KernelSize), Longs(p.Stride), Longs(p.Padding), Longs(p.Dilation),
+                p.CeilMode)
             : Aten("avg_pool2d", x, Longs(p.KernelSize), Longs(p.Stride), Longs(p.Padding), p.CeilMode,
                 p.CountIncludePad, p.DivisorOverride);
     }
@@ -164,8 +166,8 @@ internal sealed class ModuleEmitter
             case TorchVisionKind.BasicBlock:
                 return Run(Aten("add", Run(x, "conv1", "bn1", "relu", "conv2", "bn2"), Shortcut()), "relu");
             case TorchVisionKind.Bottleneck:
-                return Run(Aten("add", Run(x, "conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3"), Shortcut()),
-                    "relu");
+                return Run(Aten("add", Run(x, "conv1", "bn1", "relu", "conv2", "bn2", "relu", "conv3", "bn3"),
+                    Shortcut()), "relu");
             case TorchVisionKind.MobileNetV2:
                 return Run(Aten("flatten", Aten("adaptive_avg_pool2d", Run(x, "features"), Longs([1, 1])), 1L, -1L),
                     "classifier");

@@ -17,7 +17,10 @@ internal static class ModuleSource
                 + $"(e.g. 1,3,224,224), {options.Inputs.Count} given");
         var run = Run(file, spec, weights, what, options, options.Inputs[0]);
         if (options.DynamicBatch)
-            DynamicBatch.Generalize(run, Run(file, spec, weights, what, options, OnnxConverter.Bigger(options.Inputs)[0]));
+        {
+            var bigger = OnnxConverter.Bigger(options.Inputs)[0];
+            DynamicBatch.Generalize(run, Run(file, spec, weights, what, options, bigger));
+        }
         return run.ToModel(options.Opset);
     }
 
@@ -32,13 +35,15 @@ internal static class ModuleSource
                 throw new OnnxConversionException($"unknown architecture '{arch}'; known: "
                     + string.Join(", ", ModuleRegistry.Architectures));
             var sd = file.StateDict;
-            long classes = sd.TryGetValue(ClassifierKey(arch), out var head) && head.Shape.Count > 0 ? head.Shape[0] : 1000;
+            long classes = sd.TryGetValue(ClassifierKey(arch), out var head) && head.Shape.Count > 0
+                ? head.Shape[0] : 1000;
             return (ModuleRegistry.Architecture(arch, classes), sd, $"the state dict (--arch {arch})");
         }
         if (file.Kind != PtKind.Module)
-            throw new OnnxConversionException($"this file is a {file.Kind.Name()}: ONNX needs a graph, which TorchScript "
-                + "archives and complete pickled models (torch.save(model)) carry; for a state dict name its "
-                + "architecture with --arch (" + string.Join(", ", ModuleRegistry.Architectures) + ")");
+            throw new OnnxConversionException($"this file is a {file.Kind.Name()}: ONNX needs a graph, which "
+                + "TorchScript archives and complete pickled models (torch.save(model)) carry; "
+                + "for a state dict name its architecture with --arch ("
+                + string.Join(", ", ModuleRegistry.Architectures) + ")");
         ModuleSpec spec;
         try { spec = ModuleRegistry.Describe(file); }
         catch (UnsupportedModuleException e)
@@ -59,8 +64,8 @@ internal static class ModuleSource
         _ => "classifier.1.weight",
     };
 
-    private static GraphRun Run(PtFile file, ModuleSpec spec, StateDict weights, string what, OnnxConvertOptions options,
-        OnnxInputSpec input)
+    private static GraphRun Run(PtFile file, ModuleSpec spec, StateDict weights, string what,
+        OnnxConvertOptions options, OnnxInputSpec input)
     {
         var graph = new GraphBuilder(options.Opset, options.Fp16);
         var emitter = new ModuleEmitter(graph, file, weights, what);

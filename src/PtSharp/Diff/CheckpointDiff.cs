@@ -42,7 +42,10 @@ public static class CheckpointDiff
     /// <summary>Compares two tensors (see <see cref="CheckpointDiff"/> for the rules).</summary>
     public static TensorDiff CompareTensors(string name, PtTensor a, PtTensor b, DiffOptions options)
     {
-        var d = new TensorDiff(name, a.DType, b.DType, a.ShapeArray, b.ShapeArray);
+        var d = new TensorDiff(name, a.DType, b.DType, a.ShapeArray, b.ShapeArray)
+        {
+            IgnoreDType = options.IgnoreDType,
+        };
         if (d.ShapeChanged) { d.Note = "shapes differ; values not compared"; d.Mismatched = -1; return d; }
         if (a.IsSparse || b.IsSparse)
         {
@@ -73,7 +76,8 @@ public static class CheckpointDiff
         return d;
     }
 
-    private static bool IsInteger(DType t) => t is DType.Int8 or DType.Int16 or DType.Int32 or DType.Int64 or DType.UInt8 or DType.UInt16 or DType.UInt32 or DType.UInt64 or DType.Bool;
+    private static bool IsInteger(DType t) => t is DType.Int8 or DType.Int16 or DType.Int32 or DType.Int64
+        or DType.UInt8 or DType.UInt16 or DType.UInt32 or DType.UInt64 or DType.Bool;
 
     private static void CompareReals(PtTensor a, PtTensor b, TensorDiff d, DiffOptions o)
     {
@@ -96,8 +100,10 @@ public static class CheckpointDiff
             {
                 d.Note = "complex against real; imaginary parts not compared";
             }
-            int common = Math.Min(ra.Components, rb.Components);
+            int components = Math.Min(ra.Components, rb.Components);
             bool sameType = a.DType == b.DType && a.Quantization is null && b.Quantization is null;
+            DType? common = !o.IgnoreDType || a.Quantization is not null || b.Quantization is not null ? null
+                : CommonDType.For(a.DType, b.DType);
             var va = ArrayPool<double>.Shared.Rent(ChunkValues * 2);
             var vb = ArrayPool<double>.Shared.Rent(ChunkValues * 2);
             try
@@ -118,8 +124,13 @@ public static class CheckpointDiff
                         ra.Decode(bytesA, sa);
                         rb.Decode(bytesB, sb);
                     }
+                    if (common is DType target)
+                    {
+                        if (target != a.DType) CommonDType.Round(sa, target);
+                        if (target != b.DType) CommonDType.Round(sb, target);
+                    }
                     for (int i = 0; i < elements; i++)
-                        for (int c = 0; c < common; c++)
+                        for (int c = 0; c < components; c++)
                             Accumulate(sa[i * ra.Components + c], sb[i * rb.Components + c], d, o);
                 }
             }
@@ -204,6 +215,13 @@ public sealed class DiffOptions
 
     /// <summary>Relative tolerance, as a fraction of B's value (default 0).</summary>
     public double Rtol { get; set; }
+
+    /// <summary>
+    /// A dtype change alone does not make a tensor different, and values are compared after rounding the wider
+    /// floating dtype to the narrower one when the narrower's values are a subset of the wider's (float32 against
+    /// float16 or bfloat16, float64 against float32...), as <c>tensor.to(dtype)</c> rounds.
+    /// </summary>
+    public bool IgnoreDType { get; set; }
 }
 
 /// <summary>The comparison of one key present in both state dicts.</summary>
@@ -244,8 +262,13 @@ public sealed class TensorDiff
     public double MaxRelDiff { get; internal set; }
     /// <summary>Remarks (not compared, sparse, packed...).</summary>
     public string? Note { get; internal set; }
-    /// <summary>True when dtype and shape match and every value is equal within tolerance.</summary>
-    public bool Equal => !DTypeChanged && !ShapeChanged && Mismatched == 0;
+    /// <summary>
+    /// True when dtype (unless <see cref="DiffOptions.IgnoreDType"/>) and shape match and every value is equal
+    /// within tolerance.
+    /// </summary>
+    public bool Equal => (IgnoreDType || !DTypeChanged) && !ShapeChanged && Mismatched == 0;
+
+    internal bool IgnoreDType { get; init; }
     /// <summary>True when every value is equal within tolerance, whatever the dtypes.</summary>
     public bool ValuesEqual => !ShapeChanged && Mismatched == 0;
 

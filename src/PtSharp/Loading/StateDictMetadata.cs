@@ -1,3 +1,4 @@
+using PtSharp.Errors;
 using PtSharp.Pickle;
 using PtSharp.Tensors;
 
@@ -11,19 +12,43 @@ namespace PtSharp.Loading;
 internal static class StateDictMetadata
 {
     private const int MaxDepth = 64;
+    private const int MaxEntries = 100_000;
 
-    // nn.Module._version is 1; these torch classes raise it (torch/nn/modules/batchnorm.py, instancenorm.py:
-    // _NormBase._version = 2). A ScriptModule's state_dict() reports 1 for every module, whatever its class.
-    private static readonly HashSet<string> VersionTwo = new(StringComparer.Ordinal)
+    // nn.Module._version is 1; these torch classes raise it (a subclass inherits its base's _version), checked in
+    // torch 1.13's and 2.6's sources: batchnorm.py and instancenorm.py (_NormBase: 2), ao/nn/quantized/modules/
+    // linear.py (LinearPackedParams and Linear: 3), ao/nn/quantized/dynamic/modules/linear.py (Linear: 4),
+    // ao/nn/quantized/dynamic/modules/rnn.py (RNNBase: 2), ao/nn/intrinsic/qat/modules/conv_fused.py (_ConvBnNd:
+    // 2), ao/quantization/observer.py (UniformQuantizationObserverBase: 3). Quantized classes are pickled under
+    // their defining module, torch.ao.* since 1.13 and torch.nn.* before (1.13 still defines the fused QAT ones
+    // there). A ScriptModule's state_dict() reports 1 for every module, whatever its class.
+    private static readonly Dictionary<string, long> Versions = BuildVersions();
+
+    private static Dictionary<string, long> BuildVersions()
     {
-        "torch.nn.modules.batchnorm.BatchNorm1d", "torch.nn.modules.batchnorm.BatchNorm2d",
-        "torch.nn.modules.batchnorm.BatchNorm3d", "torch.nn.modules.batchnorm.SyncBatchNorm",
-        "torch.nn.modules.batchnorm.LazyBatchNorm1d", "torch.nn.modules.batchnorm.LazyBatchNorm2d",
-        "torch.nn.modules.batchnorm.LazyBatchNorm3d", "torch.nn.modules.instancenorm.InstanceNorm1d",
-        "torch.nn.modules.instancenorm.InstanceNorm2d", "torch.nn.modules.instancenorm.InstanceNorm3d",
-        "torch.nn.modules.instancenorm.LazyInstanceNorm1d", "torch.nn.modules.instancenorm.LazyInstanceNorm2d",
-        "torch.nn.modules.instancenorm.LazyInstanceNorm3d",
-    };
+        var versions = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Add(long version, string module, params string[] classes)
+        {
+            foreach (string c in classes) versions[module + "." + c] = version;
+        }
+        Add(2, "torch.nn.modules.batchnorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+            "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d");
+        Add(2, "torch.nn.modules.instancenorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d");
+        foreach (string root in (string[])["torch.ao.nn", "torch.nn"])
+        {
+            Add(3, root + ".quantized.modules.linear", "LinearPackedParams", "Linear");
+            Add(3, root + ".intrinsic.quantized.modules.linear_relu", "LinearReLU", "LinearLeakyReLU", "LinearTanh");
+            Add(4, root + ".quantized.dynamic.modules.linear", "Linear");
+            Add(4, root + ".intrinsic.quantized.dynamic.modules.linear_relu", "LinearReLU");
+            Add(2, root + ".quantized.dynamic.modules.rnn", "LSTM", "GRU");
+            Add(2, root + ".intrinsic.qat.modules.conv_fused", "ConvBn1d", "ConvBnReLU1d", "ConvBn2d",
+                "ConvBnReLU2d", "ConvBn3d", "ConvBnReLU3d");
+        }
+        foreach (string module in (string[])["torch.ao.quantization.observer", "torch.quantization.observer"])
+            Add(3, module, "MinMaxObserver", "MovingAverageMinMaxObserver", "PerChannelMinMaxObserver",
+                "MovingAveragePerChannelMinMaxObserver", "HistogramObserver");
+        return versions;
+    }
 
     /// <summary>
     /// The metadata of the state dict <paramref name="value"/> gives (as <see cref="TensorNaming.StateDictOf"/>
@@ -71,7 +96,11 @@ internal static class StateDictMetadata
     private static void Add(PyObject module, string prefix, bool script, PyDict metadata, HashSet<PyObject> path, int depth)
     {
         if (depth > MaxDepth || !path.Add(module)) return;
-        long version = !script && VersionTwo.Contains(module.Class?.FullName ?? "") ? 2 : 1;
+        // A submodule shared through the memo gets an entry per name, as in torch: a DAG of shared children can
+        // name exponentially many entries, so the walk is bounded like every other walk over the tree.
+        if (metadata.Count >= MaxEntries)
+            ThrowHelper.Limit($"the module tree names more than {MaxEntries} submodules (shared submodules)");
+        long version = !script && Versions.TryGetValue(module.Class?.FullName ?? "", out long v) ? v : 1;
         metadata.Add(prefix, new PyDict { { "version", version } });
         foreach (var (name, child) in Children(module, script))
             Add(child, prefix.Length == 0 ? name : prefix + "." + name, script, metadata, path, depth + 1);
@@ -80,7 +109,9 @@ internal static class StateDictMetadata
 
     private static IEnumerable<(string Name, PyObject Child)> Children(PyObject module, bool script)
     {
-        var attributes = module.Attributes!;
+        // A module restored from a non-dict state (quantized Conv2d's __getstate__ returns a tuple) has no
+        // attribute dict and so no children; torch still gives it an entry under its parent.
+        if (module.Attributes is not { } attributes) yield break;
         if (script)
         {
             foreach (var (key, value) in attributes)
@@ -89,7 +120,7 @@ internal static class StateDictMetadata
         else if (attributes.TryGetValue("_modules", out var m) && m is PyDict modules)
         {
             foreach (var (key, value) in modules)
-                if (key is string n && value is PyObject child && ModuleWalker.IsModule(child)) yield return (n, child);
+                if (key is string n && value is PyObject child) yield return (n, child);
         }
     }
 

@@ -9,16 +9,20 @@ namespace PtSharp.Onnx.Conversion;
 /// </summary>
 internal static class ModuleSource
 {
+    /// <summary>A torchvision architecture's input when no --input-shape is given (torchvision's 224×224).</summary>
+    public static readonly OnnxInputSpec DefaultImageInput = new([1, 3, 224, 224]);
+
     public static ModelProto Build(PtFile file, OnnxConvertOptions options)
     {
         var (spec, weights, what) = Describe(file, options);
-        if (options.Inputs.Count != 1)
+        var inputs = options.Inputs.Count == 0 && spec is TorchVisionSpec ? [DefaultImageInput] : options.Inputs;
+        if (inputs.Count != 1)
             throw new OnnxConversionException($"{spec.PythonClass}.forward takes one input; pass one --input-shape "
-                + $"(e.g. 1,3,224,224), {options.Inputs.Count} given");
-        var run = Run(file, spec, weights, what, options, options.Inputs[0]);
+                + $"(e.g. 1,3,224,224), {inputs.Count} given");
+        var run = Run(file, spec, weights, what, options, inputs[0]);
         if (options.DynamicBatch)
         {
-            var bigger = OnnxConverter.Bigger(options.Inputs)[0];
+            var bigger = OnnxConverter.Bigger(inputs)[0];
             DynamicBatch.Generalize(run, Run(file, spec, weights, what, options, bigger));
         }
         return run.ToModel(options.Opset);
@@ -48,10 +52,14 @@ internal static class ModuleSource
         try { spec = ModuleRegistry.Describe(file); }
         catch (UnsupportedModuleException e)
         {
-            throw new OnnxConversionException($"module {(e.ModulePath.Length == 0 ? "" : $"'{e.ModulePath}' ")}is a "
-                + $"{e.PythonClass}, whose forward is Python code the file does not hold; export it with "
-                + "torch.jit.trace/torch.jit.script, or save its state_dict and pass --arch when it is a torchvision "
-                + "architecture", op: e.PythonClass);
+            string where = $"module {(e.ModulePath.Length == 0 ? "" : $"'{e.ModulePath}' ")}is a {e.PythonClass}";
+            bool library = e.PythonClass.StartsWith("torch.", StringComparison.Ordinal)
+                || e.PythonClass.StartsWith("torchvision.", StringComparison.Ordinal);
+            throw new OnnxConversionException(where + (library
+                ? ", a layer PtSharp cannot convert to ONNX yet; export the model with torch.jit.trace/torch.jit.script"
+                : ", whose forward is Python code the file does not hold; export it with torch.jit.trace/"
+                    + "torch.jit.script, or save its state_dict and pass --arch when it is a torchvision architecture"),
+                op: e.PythonClass);
         }
         var weights = spec.Source == file.Root ? file.StateDict : file.StateDictOf(spec.Source);
         return (spec, weights, "the model");

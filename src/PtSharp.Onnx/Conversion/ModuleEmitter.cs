@@ -34,7 +34,7 @@ internal sealed class ModuleEmitter
         string saved = _g.Scope;
         _g.Scope = path;
         try { return Dispatch(spec, path, x); }
-        catch (OnnxConversionException e) when (!e.Message.StartsWith("module '", StringComparison.Ordinal))
+        catch (OnnxConversionException e) when (!e.Message.Contains("module '", StringComparison.Ordinal))
         {
             throw new OnnxConversionException($"module '{Display(path)}' ({spec.PythonClass}): {e.Message}");
         }

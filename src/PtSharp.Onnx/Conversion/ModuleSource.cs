@@ -52,12 +52,14 @@ internal static class ModuleSource
         try { spec = ModuleRegistry.Describe(file); }
         catch (UnsupportedModuleException e)
         {
-            string where = $"module {(e.ModulePath.Length == 0 ? "" : $"'{e.ModulePath}' ")}is a {e.PythonClass}";
+            // The exception's message starts with the class (Op); the text says where and why.
+            string at = e.ModulePath.Length == 0 ? "the root module" : $"module '{e.ModulePath}'";
             bool library = e.PythonClass.StartsWith("torch.", StringComparison.Ordinal)
                 || e.PythonClass.StartsWith("torchvision.", StringComparison.Ordinal);
-            throw new OnnxConversionException(where + (library
-                ? ", a layer PtSharp cannot convert to ONNX yet; export the model with torch.jit.trace/torch.jit.script"
-                : ", whose forward is Python code the file does not hold; export it with torch.jit.trace/"
+            throw new OnnxConversionException(at + (library
+                ? " is a layer PtSharp cannot convert to ONNX yet (not in the module registry); export the model "
+                    + "with torch.jit.trace/torch.jit.script"
+                : " is user code: its forward is Python code the file does not hold; export it with torch.jit.trace/"
                     + "torch.jit.script, or save its state_dict and pass --arch when it is a torchvision architecture"),
                 op: e.PythonClass);
         }

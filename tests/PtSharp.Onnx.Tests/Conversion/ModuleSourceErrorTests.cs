@@ -30,7 +30,8 @@ public sealed class ModuleSourceErrorTests(OnnxModels models)
         if (models.OracleMissing() || !models.Versions.Contains(version)) return;
         var e = Refused(version, "error_user_class", Shape(1, 4));
         Assert.Equal("__main__.Net", e.Op);
-        Assert.StartsWith("module is a __main__.Net, whose forward is Python code the file does not hold", e.Message);
+        Assert.StartsWith("__main__.Net: the root module is user code: its forward is Python code the file does not "
+            + "hold", e.Message);
         Assert.Contains("torch.jit.trace", e.Message);
     }
 
@@ -42,7 +43,7 @@ public sealed class ModuleSourceErrorTests(OnnxModels models)
         if (models.OracleMissing() || !models.Versions.Contains(version)) return;
         var e = Refused(version, "error_unsupported_layer", Shape(1, 8));
         Assert.Equal("LSTM", e.Op);
-        Assert.StartsWith("module '1.1' is a torch.nn.modules.rnn.LSTM", e.Message);
+        Assert.StartsWith("LSTM: module '1.1' is a torch.nn.modules.rnn.LSTM", e.Message);
         Assert.Contains("cannot convert to ONNX", e.Message);
     }
 
@@ -54,7 +55,7 @@ public sealed class ModuleSourceErrorTests(OnnxModels models)
         if (models.OracleMissing() || !models.Versions.Contains(version)) return;
         var e = Refused(version, "error_unknown_layer", Shape(1, 3, 8, 8));
         Assert.Equal("torch.nn.modules.conv.ConvTranspose2d", e.Op);
-        Assert.StartsWith("module '1' is a torch.nn.modules.conv.ConvTranspose2d, a layer PtSharp cannot convert",
+        Assert.StartsWith("torch.nn.modules.conv.ConvTranspose2d: module '1' is a layer PtSharp cannot convert",
             e.Message);
     }
 
@@ -104,7 +105,7 @@ public sealed class ModuleSourceErrorTests(OnnxModels models)
         var r = CliProcess.Run(TimeSpan.FromMinutes(1), "convert", models.Pt("2.6", "error_user_class"), output,
             "--input-shape", "1,4");
         Assert.NotEqual(0, r.ExitCode);
-        Assert.StartsWith("error: cannot convert to ONNX: module is a __main__.Net", r.Stderr);
+        Assert.StartsWith("error: cannot convert to ONNX: __main__.Net: the root module is user code", r.Stderr);
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.DoesNotContain("Exception", r.Stderr);
         Assert.DoesNotContain("PtSharp.", r.Stderr);

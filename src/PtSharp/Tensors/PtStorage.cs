@@ -133,6 +133,18 @@ public sealed unsafe class PtStorage
         }
     }
 
+    /// <summary>
+    /// Where the bytes lie in an open file, when they are its unchanged bytes (a mapped, stored record in host
+    /// order), so a writer can have the kernel copy them file to file.
+    /// </summary>
+    internal bool TryGetFileRange(out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out long offset)
+    {
+        handle = null;
+        offset = 0;
+        if (_source is null || _released || (IsBigEndian && SwapUnit != 1)) return false;
+        return _source.TryGetFileRange(_start, out handle, out offset);
+    }
+
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowDisposed() => throw new ObjectDisposedException(
         "PtStorage", $"storage '{Key}' belongs to a file that was disposed; read its tensors before disposing the file");

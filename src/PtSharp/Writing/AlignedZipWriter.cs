@@ -51,6 +51,22 @@ internal sealed class AlignedZipWriter
         End(member, crc?.GetCurrentHashAsUInt32() ?? knownCrc!());
     }
 
+    /// <summary>
+    /// Writes a record whose bytes <paramref name="copyAt"/> puts straight into the output file at the offset it is
+    /// given (the kernel copying from a source file), bypassing the stream. The output must be a seekable stream
+    /// that started empty at position 0; <paramref name="crc"/> is called once the bytes are in place.
+    /// </summary>
+    public void WriteRecordAt(string name, long length, Action<long> copyAt, Func<uint> crc)
+    {
+        Begin(name, length, out var member);
+        _out.Flush();
+        if (_out.Position != _position) throw new InvalidOperationException("the zip output does not start at offset 0");
+        copyAt(_position);
+        _position += length;
+        _out.Seek(_position, SeekOrigin.Begin);
+        End(member, crc());
+    }
+
     private void Begin(string name, long size, out (byte[] Name, long Offset, long Size, bool Zip64) member)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,8 +19,17 @@ internal static partial class KernelCopy
     /// <summary>False once a call found the kernel or the file systems cannot do it; the writer then copies itself.</summary>
     private static volatile bool s_unsupported;
 
-    /// <summary>Tests set this to force the mapped-copy fallback, so both paths can be compared byte for byte.</summary>
-    internal static bool Disabled { get; set; }
+    private static readonly AsyncLocal<bool> s_disabled = new();
+    private static readonly AsyncLocal<StrongBox<long>?> s_copied = new();
+
+    /// <summary>
+    /// Tests set this to force the mapped-copy fallback, so both paths can be compared byte for byte. Scoped to the
+    /// calling flow (an <see cref="AsyncLocal{T}"/>), so tests running in parallel are not affected.
+    /// </summary>
+    internal static bool Disabled { get => s_disabled.Value; set => s_disabled.Value = value; }
+
+    /// <summary>When set (by tests, for the calling flow), receives the number of bytes the kernel copied.</summary>
+    internal static StrongBox<long>? Copied { get => s_copied.Value; set => s_copied.Value = value; }
 
     /// <summary>True on Linux unless disabled (<see cref="Disabled"/>, or a call showed the kernel lacks it).</summary>
     public static bool IsAvailable => OperatingSystem.IsLinux() && !Disabled && !s_unsupported;
@@ -49,7 +59,12 @@ internal static partial class KernelCopy
             {
                 long offIn = sourceOffset + done, offOut = destinationOffset + done;
                 nint n = copy_file_range(fdIn, &offIn, fdOut, &offOut, (nuint)Math.Min(MaxPerCall, length - done), 0);
-                if (n > 0) { done += n; continue; }
+                if (n > 0)
+                {
+                    done += n;
+                    if (Copied is { } counter) counter.Value += n;
+                    continue;
+                }
                 if (n == 0) { sourceEnded = true; return done; } // end of the source file: it is shorter than planned
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == EINTR) continue;

@@ -122,7 +122,7 @@ public static class PtWriter
             var storage = entries[i].Storage;
             if (storage.Producer is not null || storage.ByteLength < RecordChecksums.MinLength) continue;
             large.Add(sources[i] is { } r
-                ? new(0, storage.ByteLength, r.Handle, r.Offset, storage.Record ?? storage.Key)
+                ? new(0, storage.ByteLength, r.Handle, r.Offset, storage.Key)
                 : new((nint)storage.Pointer, storage.ByteLength));
         }
         using var checksums = new RecordChecksums(large);
@@ -185,7 +185,7 @@ public static class PtWriter
             if (!storage.TryGetFileRange(out var handle, out long offset) || handle is null) continue;
             if (!lengths.TryGetValue(handle, out long fileLength)) lengths[handle] = fileLength = RandomAccess.GetLength(handle);
             if (offset + storage.ByteLength > fileLength)
-                throw RecordChecksums.Truncated(new(0, storage.ByteLength, handle, offset, storage.Record ?? storage.Key),
+                throw RecordChecksums.Truncated(new(0, storage.ByteLength, handle, offset, storage.Key),
                     Math.Max(0, fileLength - offset));
             if (kernelCopy) ranges[i] = (handle, offset);
         }
@@ -211,7 +211,7 @@ public static class PtWriter
             done += n;
             if (n > 0) advance((int)n);
             if (ended)
-                throw RecordChecksums.Truncated(new(0, length, source.Handle, source.Offset, storage.Record ?? storage.Key), done);
+                throw RecordChecksums.Truncated(new(0, length, source.Handle, source.Offset, storage.Key), done);
             if (n < want) break;
         }
         int chunk = Math.Max(4096, options.ChunkSize);

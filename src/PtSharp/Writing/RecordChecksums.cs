@@ -84,10 +84,14 @@ internal sealed unsafe class RecordChecksums : IDisposable
         }
     }
 
-    /// <summary>The error for a source file that ends inside a record it held when it was opened.</summary>
+    /// <summary>
+    /// The error for a source file that ends inside a storage it held when it was opened. Named by the storage key:
+    /// a record's name would be read from the source's central directory, which may be gone with the cut.
+    /// </summary>
     public static PtFormatException Truncated(Region region, long at) => new(PtErrorKind.Truncated,
-        $"the source file ends {at} bytes into the {region.Length}-byte record '{region.Name}' (at file offset " +
-        $"{region.FileOffset}): it was truncated after it was opened", region.Name, region.FileOffset + at);
+        $"the source file ends {at} bytes into the {region.Length}-byte storage '{region.Name}' (at file offset " +
+        $"{region.FileOffset}): it was truncated after it was opened; nothing was written", region.Name,
+        region.FileOffset + at);
 
     /// <summary>The CRC-32 of region <paramref name="index"/>, waiting for the worker if it is not done yet.</summary>
     public uint Get(int index)

@@ -28,11 +28,17 @@ internal static class RewriteCases
             ["file_copy_fsync"] = Timed(() => CopyAndSync(big, output), output, iterations, bytes),
             // What `pt convert big.pt out.pt` runs: open, write (temp file, fsync, rename), verify by reading back.
             ["convert"] = Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, iterations, bytes),
+            // The same with the kernel copy switched off (the mapped copy every write used before): an A/B in one run.
+            ["convert_mapped_copy"] = WithoutKernelCopy(() =>
+                Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, iterations, bytes)),
+            ["convert_no_verify"] = Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions { Verify = false }),
+                output, iterations, bytes),
         };
         using (var f = PtFile.Open(big))
         {
             var root = f.Root;
             cases["save_mapped"] = Timed(() => PtWriter.Save(output, root), output, iterations, bytes);
+            cases["save_mapped_copy"] = WithoutKernelCopy(() => Timed(() => PtWriter.Save(output, root), output, iterations, bytes));
             var resident = new StateDict(f.StateDict.Select(t => new NamedTensor(t.Name, Resident(t.Tensor))).ToList());
             cases["save_resident"] = Timed(() => PtWriter.SaveStateDict(output, resident), output, iterations, bytes);
             cases["save_resident_nosync"] = Timed(() =>
@@ -44,6 +50,64 @@ internal static class RewriteCases
         Console.WriteLine(new JsonObject { ["iterations"] = iterations, ["cases"] = cases }
             .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
+    }
+
+    /// <summary>
+    /// Kernel copy against mapped copy, interleaved (ABAB...) so a shared machine's drift bills both alike: the
+    /// median of each, for PtWriter.Save(path) of the mapped file and for the convert.
+    /// </summary>
+    public static int RunInterleaved(string dir, int rounds)
+    {
+        string big = BenchData.PathOf(dir, BenchData.Big);
+        string output = Path.Combine(dir, "ptsharp_rewrite_out.pt");
+        long bytes = new FileInfo(big).Length;
+        Warm(big);
+        var cases = new JsonObject();
+        using (var f = PtFile.Open(big))
+        {
+            var root = f.Root;
+            Interleave(cases, "save", () => PtWriter.Save(output, root), output, rounds, bytes);
+        }
+        Interleave(cases, "convert", () => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, rounds, bytes);
+        Console.WriteLine(new JsonObject { ["rounds"] = rounds, ["cases"] = cases }
+            .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static void Interleave(JsonObject cases, string name, Action body, string output, int rounds, long bytes)
+    {
+        var kernel = new double[rounds];
+        var mapped = new double[rounds];
+        WithoutKernelCopy(() => { WriteOps.Reset(output); body(); return 0; });
+        WriteOps.Reset(output);
+        body();
+        for (int k = 0; k < rounds; k++)
+        {
+            kernel[k] = Once(body, output);
+            mapped[k] = WithoutKernelCopy(() => Once(body, output));
+        }
+        WriteOps.Reset(output);
+        cases[name + "_kernel_copy"] = TimingSummary.Of(kernel, bytes, 0);
+        cases[name + "_mapped_copy"] = TimingSummary.Of(mapped, bytes, 0);
+    }
+
+    private static double Once(Action body, string output)
+    {
+        WriteOps.Reset(output);
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        long t0 = Stopwatch.GetTimestamp();
+        body();
+        return (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
+    }
+
+    /// <summary>Runs <paramref name="body"/> with PtSharp's internal kernel-copy switch off (KernelCopy.Disabled).</summary>
+    private static T WithoutKernelCopy<T>(Func<T> body)
+    {
+        var disabled = typeof(PtWriter).Assembly.GetType("PtSharp.IO.KernelCopy")!
+            .GetProperty("Disabled", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+        disabled.SetValue(null, true);
+        try { return body(); }
+        finally { disabled.SetValue(null, false); }
     }
 
     /// <summary>A copy of the tensor's bytes in a managed array: a tensor in memory, as torch.save's are.</summary>

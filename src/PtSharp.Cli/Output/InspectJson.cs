@@ -90,6 +90,7 @@ internal static class InspectJson
             foreach (var (k, v) in checkpoint.Metadata) w.WriteString(k, v);
             w.WriteEndObject();
         }
+        InspectJsonEntries.Write(w, report);
         w.WriteStartArray("tensors");
         for (int i = 0; i < report.Tensors.Count; i++)
             WriteTensor(w, report.Tensors[i], report.Stats, i, report.Sparsity);

@@ -1,10 +1,10 @@
 // PtSharp benchmarks.
 //
 //   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --filter '*'          BenchmarkDotNet (all cases)
-//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --side-by-side DIR    Stopwatch medians as one JSON object
+//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --side-by-side DIR   Stopwatch medians (JSON)
 //        add --only read|write to time only the read cases or only the write cases (WriteBenchmarks.cs)
-//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --rewrite DIR [N]    rewrite cases (RewriteBenchmarks.cs)
-//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --rewrite-ab DIR [N] kernel vs mapped copy, interleaved
+//   ... -- --rewrite DIR [N]       rewriting the 1 GiB fixture vs File.Copy + fsync (RewriteBenchmarks.cs)
+//   ... -- --rewrite-ab DIR [N]    kernel copy vs mapped copy, interleaved
 //
 // Fixtures come from `/usr/bin/python3 bench/make_bench_data.py DIR`; BenchmarkDotNet reads them from the folder in
 // PTSHARP_BENCH_DATA (default /tmp/ptsharp-bench). See bench/README.md.

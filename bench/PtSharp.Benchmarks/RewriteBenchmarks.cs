@@ -27,18 +27,21 @@ internal static class RewriteCases
             // The floor: File.Copy (copy_file_range on Linux) and an fsync of the copy.
             ["file_copy_fsync"] = Timed(() => CopyAndSync(big, output), output, iterations, bytes),
             // What `pt convert big.pt out.pt` runs: open, write (temp file, fsync, rename), verify by reading back.
-            ["convert"] = Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, iterations, bytes),
+            ["convert"] = Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions()), output,
+                iterations, bytes),
             // The same with the kernel copy switched off (the mapped copy every write used before): an A/B in one run.
             ["convert_mapped_copy"] = WithoutKernelCopy(() =>
                 Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, iterations, bytes)),
-            ["convert_no_verify"] = Timed(() => CheckpointConverter.Convert(big, output, new ConvertOptions { Verify = false }),
+            ["convert_no_verify"] = Timed(
+                () => CheckpointConverter.Convert(big, output, new ConvertOptions { Verify = false }),
                 output, iterations, bytes),
         };
         using (var f = PtFile.Open(big))
         {
             var root = f.Root;
             cases["save_mapped"] = Timed(() => PtWriter.Save(output, root), output, iterations, bytes);
-            cases["save_mapped_copy"] = WithoutKernelCopy(() => Timed(() => PtWriter.Save(output, root), output, iterations, bytes));
+            cases["save_mapped_copy"] = WithoutKernelCopy(() =>
+                Timed(() => PtWriter.Save(output, root), output, iterations, bytes));
             var resident = new StateDict(f.StateDict.Select(t => new NamedTensor(t.Name, Resident(t.Tensor))).ToList());
             cases["save_resident"] = Timed(() => PtWriter.SaveStateDict(output, resident), output, iterations, bytes);
             cases["save_resident_nosync"] = Timed(() =>
@@ -68,7 +71,8 @@ internal static class RewriteCases
             var root = f.Root;
             Interleave(cases, "save", () => PtWriter.Save(output, root), output, rounds, bytes);
         }
-        Interleave(cases, "convert", () => CheckpointConverter.Convert(big, output, new ConvertOptions()), output, rounds, bytes);
+        Interleave(cases, "convert", () => CheckpointConverter.Convert(big, output, new ConvertOptions()), output,
+            rounds, bytes);
         Console.WriteLine(new JsonObject { ["rounds"] = rounds, ["cases"] = cases }
             .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return 0;
@@ -100,7 +104,7 @@ internal static class RewriteCases
         return (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency;
     }
 
-    /// <summary>Runs <paramref name="body"/> with PtSharp's internal kernel-copy switch off (KernelCopy.Disabled).</summary>
+    /// <summary>Runs <paramref name="body"/> with PtSharp's kernel copy off (internal KernelCopy.Disabled).</summary>
     private static T WithoutKernelCopy<T>(Func<T> body)
     {
         var disabled = typeof(PtWriter).Assembly.GetType("PtSharp.IO.KernelCopy")!
@@ -130,7 +134,8 @@ internal static class RewriteCases
     private static void Warm(string path)
     {
         var buffer = new byte[16 << 20];
-        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1,
+            FileOptions.SequentialScan);
         while (s.Read(buffer, 0, buffer.Length) > 0) { }
     }
 

@@ -16,7 +16,9 @@ internal static partial class KernelCopy
     private const int LOCK_UN = 8;
     private const long MaxPerCall = 1L << 30;
 
-    /// <summary>False once a call found the kernel or the file systems cannot do it; the writer then copies itself.</summary>
+    /// <summary>
+    /// False once a call found the kernel or the file systems cannot do it; the writer then copies itself.
+    /// </summary>
     private static volatile bool s_unsupported;
 
     private static readonly AsyncLocal<bool> s_disabled = new();
@@ -72,7 +74,8 @@ internal static partial class KernelCopy
                 // or a file (system) that does not support it: copy the rest in user space, and stop trying.
                 if (errno is ENOSYS or EPERM) s_unsupported = true;
                 if (errno is ENOSYS or EPERM or EXDEV or EINVAL or EOPNOTSUPP or EBADF) return done;
-                throw new IOException($"copying {length} bytes in the kernel failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                throw new IOException(
+                    $"copying {length} bytes in the kernel failed: {Marshal.GetPInvokeErrorMessage(errno)}");
             }
             return done;
         }
@@ -99,7 +102,8 @@ internal static partial class KernelCopy
     }
 
     [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint length, uint flags);
+    private static unsafe partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint length,
+        uint flags);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int flock(int fd, int operation);

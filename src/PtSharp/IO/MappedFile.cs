@@ -18,7 +18,9 @@ internal sealed unsafe class MappedFile : IByteSource
     private byte* _pointer;
 
     /// <param name="path">The file.</param>
-    /// <param name="share">Sharing for other handles; <see cref="FileShare.ReadWrite"/> maps a file another handle is still writing.</param>
+    /// <param name="share">
+    /// Sharing for other handles; <see cref="FileShare.ReadWrite"/> maps a file another handle is still writing.
+    /// </param>
     public MappedFile(string path, FileShare share = FileShare.Read)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, share, 1, FileOptions.None);
@@ -91,7 +93,9 @@ internal unsafe interface IByteSource : IDisposable
     }
 }
 
-/// <summary>A pinned managed buffer exposed through <see cref="IByteSource"/> (in-memory loads, decompressed records).</summary>
+/// <summary>
+/// A pinned managed buffer exposed through <see cref="IByteSource"/> (in-memory loads, decompressed records).
+/// </summary>
 internal sealed unsafe class PinnedBytes : IByteSource
 {
     private readonly byte[] _array;
@@ -106,7 +110,8 @@ internal sealed unsafe class PinnedBytes : IByteSource
 
     public static PinnedBytes Allocate(long length)
     {
-        if (length > System.Array.MaxLength) ThrowHelper.Limit($"a buffer of {length} bytes exceeds the largest array .NET can allocate");
+        if (length > System.Array.MaxLength)
+            ThrowHelper.Limit($"a buffer of {length} bytes exceeds the largest array .NET can allocate");
         return new PinnedBytes(GC.AllocateUninitializedArray<byte>((int)length, pinned: true));
     }
 
@@ -122,7 +127,8 @@ internal sealed unsafe class PinnedBytes : IByteSource
     public long Length => _array.Length;
 
     // Arrays from AllocateUninitializedArray(pinned: true) live on the pinned heap, so the address is stable.
-    public byte* Pointer => (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_array));
+    public byte* Pointer => (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(
+        ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_array));
 
     public void Dispose() { }
 }

@@ -14,10 +14,20 @@ namespace PtSharp.Writing;
 /// </summary>
 public static class PtWriter
 {
-    /// <summary>Saves <paramref name="root"/> (a state dict, checkpoint, tensor, or any tree PtSharp reads) to <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Saves <paramref name="root"/> (a state dict, checkpoint, tensor, or any tree PtSharp reads) to
+    /// <paramref name="path"/>. Storages of 1 MiB and more that are unchanged bytes of a file PtSharp opened are
+    /// copied file to file in the kernel on Linux (<c>copy_file_range</c>), the others through memory.
+    /// </summary>
     /// <exception cref="PtWriteException">A value cannot be written; nothing was written.</exception>
-    /// <exception cref="IOException">Writing failed; the previous file at <paramref name="path"/> is unchanged.</exception>
-    public static void Save(string path, object? root, PtSaveOptions? options = null) => Save(path, root, options, checkBeforeReplace: null);
+    /// <exception cref="PtFormatException">
+    /// A source file was truncated after it was opened; nothing was written.
+    /// </exception>
+    /// <exception cref="IOException">
+    /// Writing failed; the previous file at <paramref name="path"/> is unchanged.
+    /// </exception>
+    public static void Save(string path, object? root, PtSaveOptions? options = null) =>
+        Save(path, root, options, checkBeforeReplace: null);
 
     /// <summary>
     /// <see cref="Save(string, object?, PtSaveOptions?)"/>, running <paramref name="checkBeforeReplace"/> on the
@@ -59,7 +69,9 @@ public static class PtWriter
         });
     }
 
-    /// <summary>Writes <paramref name="root"/> as a .pt zip to a stream (archive name <c>archive</c> unless set).</summary>
+    /// <summary>
+    /// Writes <paramref name="root"/> as a .pt zip to a stream (archive name <c>archive</c> unless set).
+    /// </summary>
     /// <exception cref="PtWriteException">A value cannot be written; nothing was written.</exception>
     public static void Save(Stream stream, object? root, PtSaveOptions? options = null)
     {
@@ -77,12 +89,17 @@ public static class PtWriter
     public static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options = null) =>
         SaveStateDict(path, tensors, options, checkBeforeReplace: null);
 
-    /// <summary><see cref="SaveStateDict(string, IEnumerable{NamedTensor}, PtSaveOptions?)"/> with a check of the temporary file before it replaces the target.</summary>
-    internal static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options, Action<string>? checkBeforeReplace)
+    /// <summary>
+    /// <see cref="SaveStateDict(string, IEnumerable{NamedTensor}, PtSaveOptions?)"/> with a check of the temporary
+    /// file before it replaces the target.
+    /// </summary>
+    internal static void SaveStateDict(string path, IEnumerable<NamedTensor> tensors, PtSaveOptions? options,
+        Action<string>? checkBeforeReplace)
     {
         var dict = new Pickle.PyDict("collections.OrderedDict");
         foreach (var (name, tensor) in tensors) dict.Set(name, tensor);
-        if (tensors is StateDict { Metadata: { } metadata }) dict.Attributes = new Pickle.PyDict { { "_metadata", metadata } };
+        if (tensors is StateDict { Metadata: { } metadata })
+            dict.Attributes = new Pickle.PyDict { { "_metadata", metadata } };
         Save(path, dict, options, checkBeforeReplace);
     }
 
@@ -174,7 +191,8 @@ public static class PtWriter
     /// written, instead of a SIGBUS when the mapping is read past the file's new end. Only storages the kernel
     /// will copy get a range; the others are just checked.
     /// </summary>
-    private static (SafeFileHandle Handle, long Offset)?[] SourceRanges(List<StorageTable.Entry> entries, bool kernelCopy)
+    private static (SafeFileHandle Handle, long Offset)?[] SourceRanges(List<StorageTable.Entry> entries,
+        bool kernelCopy)
     {
         var ranges = new (SafeFileHandle, long)?[entries.Count];
         var lengths = new Dictionary<SafeFileHandle, long>(ReferenceEqualityComparer.Instance);
@@ -183,7 +201,8 @@ public static class PtWriter
             var storage = entries[i].Storage;
             if (storage.Producer is not null || storage.ByteLength == 0) continue;
             if (!storage.TryGetFileRange(out var handle, out long offset) || handle is null) continue;
-            if (!lengths.TryGetValue(handle, out long fileLength)) lengths[handle] = fileLength = RandomAccess.GetLength(handle);
+            if (!lengths.TryGetValue(handle, out long fileLength))
+                lengths[handle] = fileLength = RandomAccess.GetLength(handle);
             if (offset + storage.ByteLength > fileLength)
                 throw RecordChecksums.Truncated(new(0, storage.ByteLength, handle, offset, storage.Key),
                     Math.Max(0, fileLength - offset));
@@ -197,8 +216,8 @@ public static class PtWriter
     /// report progress and honour cancellation; what the kernel will not copy (another file system, an old kernel)
     /// is copied from the mapping instead.
     /// </summary>
-    private static unsafe void CopyFromFile(PtStorage storage, (SafeFileHandle Handle, long Offset) source, FileStream file,
-        long at, PtSaveOptions options, Action<int> advance)
+    private static unsafe void CopyFromFile(PtStorage storage, (SafeFileHandle Handle, long Offset) source,
+        FileStream file, long at, PtSaveOptions options, Action<int> advance)
     {
         const long Step = 64L << 20;
         long length = storage.ByteLength, done = 0;

@@ -31,7 +31,10 @@ internal sealed unsafe class RecordChecksums : IDisposable
     private Exception? _failure;
     private volatile bool _stop;
 
-    /// <summary>A record's bytes: in memory at <paramref name="Pointer"/>, or in <paramref name="File"/> at <paramref name="FileOffset"/>.</summary>
+    /// <summary>
+    /// A record's bytes: in memory at <paramref name="Pointer"/>, or in <paramref name="File"/> at
+    /// <paramref name="FileOffset"/>; <paramref name="Name"/> (the storage key) names it in errors.
+    /// </summary>
     public readonly record struct Region(nint Pointer, long Length, SafeFileHandle? File = null, long FileOffset = 0,
         string? Name = null);
 
@@ -43,7 +46,9 @@ internal sealed unsafe class RecordChecksums : IDisposable
     {
         _regions = [.. regions];
         _crcs = new uint[_regions.Length];
-        _worker = _regions.Length == 0 ? Task.CompletedTask : Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
+        _worker = _regions.Length == 0
+            ? Task.CompletedTask
+            : Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
     }
 
     private void Run()
@@ -61,7 +66,8 @@ internal sealed unsafe class RecordChecksums : IDisposable
                     buffer ??= GC.AllocateUninitializedArray<byte>(ReadChunk);
                     for (long at = 0; at < length && !_stop;)
                     {
-                        int n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(ReadChunk, length - at)), region.FileOffset + at);
+                        var into = buffer.AsSpan(0, (int)Math.Min(ReadChunk, length - at));
+                        int n = RandomAccess.Read(file, into, region.FileOffset + at);
                         if (n == 0) throw Truncated(region, at);
                         crc.Append(buffer.AsSpan(0, n));
                         at += n;
@@ -69,7 +75,8 @@ internal sealed unsafe class RecordChecksums : IDisposable
                 }
                 else
                     for (long at = 0; at < length && !_stop; at += Chunk)
-                        crc.Append(new ReadOnlySpan<byte>((byte*)region.Pointer + at, (int)Math.Min(Chunk, length - at)));
+                        crc.Append(new ReadOnlySpan<byte>((byte*)region.Pointer + at,
+                            (int)Math.Min(Chunk, length - at)));
                 lock (_gate)
                 {
                     _crcs[i] = crc.GetCurrentHashAsUInt32();
@@ -101,7 +108,8 @@ internal sealed unsafe class RecordChecksums : IDisposable
             while (_ready <= index)
             {
                 if (_failure is PtFormatException format) throw format;
-                if (_failure is not null) throw new InvalidOperationException("computing a record checksum failed", _failure);
+                if (_failure is not null)
+                    throw new InvalidOperationException("computing a record checksum failed", _failure);
                 Monitor.Wait(_gate);
             }
             return _crcs[index];

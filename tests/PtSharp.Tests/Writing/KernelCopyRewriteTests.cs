@@ -124,7 +124,9 @@ public sealed class KernelCopyRewriteTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(after, back.StateDict.Single(t => t.Name == "after").Tensor.ToArray<float>());
     }
 
-    /// <summary>Source on tmpfs, output on the test folder's file system: whatever the kernel allows, the bytes agree.</summary>
+    /// <summary>
+    /// Source on tmpfs, output on the test folder's file system: whatever the kernel allows, the bytes agree.
+    /// </summary>
     [Fact]
     public void A_source_on_another_file_system_is_copied_or_falls_back_to_the_same_bytes()
     {
@@ -159,7 +161,8 @@ public sealed class KernelCopyRewriteTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(PtErrorKind.Truncated, e.Kind);
             Assert.Contains("truncated after it was opened", e.Message);
             // opened afresh, the cut file no longer reads as a zip: a typed error too
-            Assert.ThrowsAny<PtFormatException>(() => CheckpointConverter.Convert(source, PathFor("c.pt"), new ConvertOptions()));
+            Assert.ThrowsAny<PtFormatException>(() =>
+                CheckpointConverter.Convert(source, PathFor("c.pt"), new ConvertOptions()));
         }
         finally
         {

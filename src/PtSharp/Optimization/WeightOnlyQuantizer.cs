@@ -15,7 +15,8 @@ internal static class WeightOnlyQuantizer
     /// <summary>The largest magnitude each format maps a channel's absolute maximum to.</summary>
     private static float Range(WeightOnlyFormat format) => format == WeightOnlyFormat.Int8 ? 127f : 448f;
 
-    public static void Write(string output, IReadOnlyList<NamedTensor> tensors, List<LinearLayers.Layer> layers, WeightOnlyFormat format, QuantizeReport report)
+    public static void Write(string output, IReadOnlyList<NamedTensor> tensors, List<LinearLayers.Layer> layers,
+        WeightOnlyFormat format, QuantizeReport report)
     {
         var byWeight = layers.ToDictionary(l => l.Weight.Name, StringComparer.Ordinal);
         var written = new List<NamedTensor>(tensors.Count + layers.Count);
@@ -32,8 +33,9 @@ internal static class WeightOnlyQuantizer
             written.Add(new NamedTensor(nt.Name, q));
             written.Add(new NamedTensor(nt.Name + "_scale", scales));
             after += q.ByteCount + scales.ByteCount;
-            report.Layers.Add(new QuantizedLayer(layer.Module, [.. nt.Tensor.Shape], format == WeightOnlyFormat.Int8 ? "int8_weight_only" : "fp8_e4m3fn_weight_only",
-                stats.MaxScale, stats.MaxError, stats.MeanError));
+            string scheme = format == WeightOnlyFormat.Int8 ? "int8_weight_only" : "fp8_e4m3fn_weight_only";
+            report.Layers.Add(new QuantizedLayer(layer.Module, [.. nt.Tensor.Shape], scheme,
+                stats.MaxScale, stats.MaxError, stats.MeanError) { Weight = nt.Name });
         }
         var metadata = new Dictionary<string, string>
         {
@@ -89,7 +91,8 @@ internal static class WeightOnlyQuantizer
                     sum += e;
                 }
             }
-        var q = PtTensor.FromArray(data, [.. weight.Shape], format == WeightOnlyFormat.Int8 ? DType.Int8 : DType.Float8E4M3FN);
+        var q = PtTensor.FromArray(data, [.. weight.Shape],
+            format == WeightOnlyFormat.Int8 ? DType.Int8 : DType.Float8E4M3FN);
         var scaleTensor = PtTensor.FromArray(scales, [rows, 1]);
         double mean = weight.ElementCount == 0 ? 0 : sum / weight.ElementCount;
         return (q, scaleTensor, new Stats(rows == 0 ? 0 : scales.Max(), maxError, mean));

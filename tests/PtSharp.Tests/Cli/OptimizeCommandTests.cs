@@ -60,6 +60,24 @@ public sealed class OptimizeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Types_names_module_types_and_rejects_others_with_a_usage_error()
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Assert.Equal(ExitCodes.Usage,
+            QuantizeCommand.Run(o, e, CliTestFiles.TinyMlp, Out("q.pt"), [], [], false, null, types: "linear,rnn"));
+        Assert.Equal("error: --types 'rnn' is not linear, lstm or gru", e.ToString().Trim());
+        Assert.False(File.Exists(Out("q.pt")));
+        e = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, QuantizeCommand.Run(o, e, CliTestFiles.TinyMlp, Out("q.pt"), [], [], false, null,
+            types: ","));
+        e = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, QuantizeCommand.Run(o, e, CliTestFiles.TinyMlp, Out("q.pt"), [], [], false, null,
+            types: "LSTM, gru"));
+        Assert.Contains("0 quantized", o.ToString());
+        Assert.Contains("no nn.Linear, nn.LSTM or nn.GRU layer was found", e.ToString());
+    }
+
+    [Fact]
     public void Errors_are_one_line_with_the_documented_exit_codes()
     {
         var (o, e) = (new StringWriter(), new StringWriter());

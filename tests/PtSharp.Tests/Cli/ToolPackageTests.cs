@@ -78,6 +78,24 @@ public sealed class ToolPackageTests : IClassFixture<ToolPackageTests.Packed>
         return all;
     }
 
+    /// <summary>The trimmed output of a git command in the repository, or null when it fails.</summary>
+    private static string? GitOutput(params string[] args)
+    {
+        var psi = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? stdout.Trim() : null;
+    }
+
     private string Package(string id) => Path.Combine(_packed.Feed, $"{id}.{_packed.Version}.nupkg");
 
     private static List<string> Entries(string nupkg)
@@ -162,8 +180,13 @@ public sealed class ToolPackageTests : IClassFixture<ToolPackageTests.Packed>
         Assert.False(string.IsNullOrWhiteSpace(Meta(nuspec, "description")));
         Assert.Contains("pytorch", Meta(nuspec, "tags") ?? "", StringComparison.Ordinal);
         var repository = nuspec.Descendants().Single(e => e.Name.LocalName == "repository");
-        Assert.StartsWith("https://", repository.Attribute("url")?.Value);
-        Assert.Matches("^[0-9a-f]{40}$", repository.Attribute("commit")?.Value ?? "");
+        Assert.Equal(GitOutput("rev-parse", "HEAD"), repository.Attribute("commit")?.Value);
+        // The address is the clone's origin when that is a public (https) URL, and none is made up otherwise.
+        string? origin = GitOutput("remote", "get-url", "origin");
+        if (origin is not null && origin.StartsWith("https://", StringComparison.Ordinal))
+            Assert.Equal(origin, repository.Attribute("url")?.Value);
+        else
+            Assert.Null(repository.Attribute("url"));
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 // PtSharp benchmarks.
 //
 //   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --filter '*'          BenchmarkDotNet (all cases)
-//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --side-by-side DIR    Stopwatch medians as one JSON object
+//   dotnet run -c Release --project bench/PtSharp.Benchmarks -- --side-by-side DIR   Stopwatch medians (JSON)
 //        add --only read|write to time only the read cases or only the write cases (WriteBenchmarks.cs)
+//   ... -- --rewrite DIR [N]       rewriting the 1 GiB fixture vs File.Copy + fsync (RewriteBenchmarks.cs)
+//   ... -- --rewrite-ab DIR [N]    kernel copy vs mapped copy, interleaved
 //
 // Fixtures come from `/usr/bin/python3 bench/make_bench_data.py DIR`; BenchmarkDotNet reads them from the folder in
 // PTSHARP_BENCH_DATA (default /tmp/ptsharp-bench). See bench/README.md.
@@ -25,6 +27,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        int ab = Array.IndexOf(args, "--rewrite-ab");
+        if (ab >= 0)
+            return RewriteCases.RunInterleaved(ab + 1 < args.Length ? args[ab + 1] : BenchData.Dir,
+                ab + 2 < args.Length ? int.Parse(args[ab + 2], CultureInfo.InvariantCulture) : 5);
+        int r = Array.IndexOf(args, "--rewrite");
+        if (r >= 0)
+            return RewriteCases.Run(r + 1 < args.Length ? args[r + 1] : BenchData.Dir,
+                r + 2 < args.Length ? int.Parse(args[r + 2], CultureInfo.InvariantCulture) : 3);
         int i = Array.IndexOf(args, "--side-by-side");
         if (i >= 0)
         {

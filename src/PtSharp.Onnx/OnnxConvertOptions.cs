@@ -25,17 +25,24 @@ public sealed record OnnxInputSpec(IReadOnlyList<long> Shape, DType DType = DTyp
     }
 }
 
-/// <summary>How <see cref="OnnxConverter"/> converts a TorchScript archive.</summary>
+/// <summary>How <see cref="OnnxConverter"/> converts a model.</summary>
 public sealed class OnnxConvertOptions
 {
     /// <summary>The inputs of <c>forward</c>, in order (required: shapes drive the conversion).</summary>
     public IReadOnlyList<OnnxInputSpec> Inputs { get; init; } = [];
     /// <summary>The ONNX opset (13-21); 17 by default, as torch.onnx.export's default in torch 2.x.</summary>
     public int Opset { get; init; } = 17;
+    /// <summary>
+    /// The torchvision architecture of a state dict (<c>resnet18</c>...; see <c>ModuleRegistry.Architectures</c>):
+    /// the graph is that architecture's forward, the weights the file's tensors.
+    /// </summary>
+    public string? Architecture { get; init; }
     /// <summary>Make dimension 0 of inputs and outputs symbolic (<c>batch</c>).</summary>
     public bool DynamicBatch { get; init; }
     /// <summary>Write float32 weights, inputs and outputs as float16.</summary>
     public bool Fp16 { get; init; }
-    /// <summary>Total initializer bytes above which weights go to an external data file (the protobuf limit is 2 GiB).</summary>
+    /// <summary>
+    /// Total initializer bytes above which weights go to an external data file (the protobuf limit is 2 GiB).
+    /// </summary>
     public long ExternalDataThreshold { get; init; } = (2L << 30) - (64L << 20);
 }

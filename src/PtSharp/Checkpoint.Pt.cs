@@ -40,10 +40,11 @@ public sealed partial class Checkpoint
         if (file.Format != PtFormat.TorchScript)
         {
             var stateTensors = new HashSet<PtTensor>(tensors.Select(t => t.Tensor), ReferenceEqualityComparer.Instance);
-            OtherValues = OtherValueFinder.Find(value, stateTensors);
+            OtherValues = OtherValueFinder.Find(value, stateTensors, file.Walk());
             if (key is null && file.Kind == PtKind.Checkpoint && file.Root is PyDict root)
             {
-                var holder = root.FirstOrDefault(kv => OtherValueFinder.Holds(kv.Value, stateTensors, 0));
+                var holds = file.Walk();
+                var holder = root.FirstOrDefault(kv => OtherValueFinder.Holds(kv.Value, stateTensors, 0, holds));
                 if (holder.Key is not null && StateDict.Count > 0) notes.Add($"the checkpoint's state dict is its '{holder.Key}' entry");
             }
         }

@@ -69,10 +69,15 @@ internal static class ConvertCommand
         var dynamicBatch = new Option<bool>("--dynamic-batch") { Description = "ONNX output: make dimension 0 of inputs and outputs symbolic." };
         var fp16 = new Option<bool>("--fp16") { Description = "ONNX output: store float32 weights, inputs and outputs as float16." };
         var like = new Option<string?>("--like") { Description = "ONNX output: copy this ONNX file, replacing its initializers by the .pt's tensors of the same name (graph untouched)." };
+        var arch = new Option<string?>("--arch")
+        {
+            Description = "ONNX output from a state dict: its torchvision architecture "
+                + "(resnet18, resnet50, mobilenet_v2, squeezenet1_1, vgg16...).",
+        };
         var command = new Command("convert", "Convert a checkpoint between .pt and safetensors (whole or sharded), with key surgery and dtype casts; the output is verified by reading it back. OUT ending in .onnx converts a TorchScript archive to ONNX.")
         {
             input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe, force, dryRun,
-            inputShape, opset, dynamicBatch, fp16, like,
+            inputShape, opset, dynamicBatch, fp16, like, arch,
         };
         command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
             parse.InvocationConfiguration.Error, parse.GetValue(input)!, parse.GetValue(output)!, new OnnxConvert.Settings
@@ -82,6 +87,7 @@ internal static class ConvertCommand
                 DynamicBatch = parse.GetValue(dynamicBatch),
                 Fp16 = parse.GetValue(fp16),
                 Like = parse.GetValue(like),
+                Architecture = parse.GetValue(arch),
                 Quiet = parse.GetValue(quiet),
             }) : Run(
             parse.InvocationConfiguration.Output,

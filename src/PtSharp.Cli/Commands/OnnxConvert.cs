@@ -1,9 +1,12 @@
+using System.Globalization;
 using PtSharp.Errors;
 using PtSharp.Onnx;
 
 namespace PtSharp.Cli.Commands;
 
-/// <summary><c>pt convert model.pt model.onnx</c>: the ONNX branch of the convert command (PtSharp.Onnx does the work).</summary>
+/// <summary>
+/// <c>pt convert model.pt model.onnx</c>: the ONNX branch of the convert command (PtSharp.Onnx does the work).
+/// </summary>
 internal static class OnnxConvert
 {
     /// <summary>The ONNX options of <c>pt convert</c>.</summary>
@@ -14,6 +17,7 @@ internal static class OnnxConvert
         public bool DynamicBatch { get; init; }
         public bool Fp16 { get; init; }
         public string? Like { get; init; }
+        public string? Architecture { get; init; }
         public bool Quiet { get; init; }
     }
 
@@ -28,7 +32,9 @@ internal static class OnnxConvert
             {
                 if (!File.Exists(s.Like)) return Fail(stderr, $"error: no such file: {s.Like}", ExitCodes.Unreadable);
                 var r = OnnxWeightRefresher.Refresh(inPath, s.Like, outPath);
-                if (!s.Quiet) stderr.WriteLine($"refreshed {r.Updated} initializers of {s.Like} -> {outPath} ({r.Untouched.Count} graph constants kept)");
+                if (!s.Quiet)
+                    stderr.WriteLine($"refreshed {r.Updated} initializers of {s.Like} -> {outPath} "
+                        + $"({r.Untouched.Count} graph constants kept)");
                 return ExitCodes.Ok;
             }
             var options = new OnnxConvertOptions
@@ -37,15 +43,24 @@ internal static class OnnxConvert
                 Opset = s.Opset,
                 DynamicBatch = s.DynamicBatch,
                 Fp16 = s.Fp16,
+                Architecture = s.Architecture,
             };
             var result = OnnxConverter.Convert(inPath, outPath, options);
             if (!s.Quiet)
-                stderr.WriteLine($"wrote {outPath}: {result.NodeCount} nodes, {result.InitializerCount} initializers, opset {s.Opset}"
+            {
+                string inputs = string.Join(", ", result.InputShapes.Select(
+                    d => string.Join("x", d.Select(n => n < 0 ? "batch" : n.ToString(CultureInfo.InvariantCulture)))));
+                stderr.WriteLine($"wrote {outPath}: {result.NodeCount} nodes, {result.InitializerCount} initializers, "
+                    + $"opset {s.Opset}, input {inputs}"
                     + (result.ExternalDataPath is null ? "" : $", weights in {result.ExternalDataPath}"));
+            }
             return ExitCodes.Ok;
         }
         catch (FormatException e) { return Fail(stderr, "error: --input-shape: " + e.Message, ExitCodes.Usage); }
-        catch (OnnxConversionException e) { return Fail(stderr, "error: cannot convert to ONNX: " + e.Message, ExitCodes.Unreadable); }
+        catch (OnnxConversionException e)
+        {
+            return Fail(stderr, "error: cannot convert to ONNX: " + e.Message, ExitCodes.Unreadable);
+        }
         catch (PtFormatException e) { return Fail(stderr, "error: " + e.Message, ExitCodes.Unreadable); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -26,22 +26,26 @@ internal static class DcpFlattening
     {
         var entries = new List<DcpFlatEntry>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (k, v) in root) Walk([KeyText(k, "")], v, entries, names);
+        var walk = new ObjectWalk();
+        foreach (var (k, v) in root) Walk([KeyText(k, "")], v, entries, names, walk);
         return entries;
     }
 
-    private static void Walk(List<object> path, object? value, List<DcpFlatEntry> entries, HashSet<string> names)
+    // As torch, a value shared through the memo is flattened under each of its names: a re-walk, budgeted by steps.
+    private static void Walk(List<object> path, object? value, List<DcpFlatEntry> entries, HashSet<string> names,
+        ObjectWalk walk)
     {
         string name = string.Join(".", path.Select(p => p is long l ? l.ToString(CultureInfo.InvariantCulture) : p));
+        walk.Step(0, name);
         if (path.Count > MaxDepth)
             throw new PtWriteException($"'{name}' is nested deeper than {MaxDepth} levels", name);
         switch (value)
         {
             case PyDict d:
-                foreach (var (k, v) in d) Walk([.. path, KeyText(k, name)], v, entries, names);
+                foreach (var (k, v) in d) Walk([.. path, KeyText(k, name)], v, entries, names, walk);
                 return;
-            case PyList l when !IsTerminal(l, 0):
-                for (int i = 0; i < l.Count; i++) Walk([.. path, (long)i], l[i], entries, names);
+            case PyList l when !IsTerminal(l, 0, walk):
+                for (int i = 0; i < l.Count; i++) Walk([.. path, (long)i], l[i], entries, names, walk);
                 return;
         }
         if (!names.Add(name))
@@ -51,15 +55,23 @@ internal static class DcpFlattening
     }
 
     /// <summary>torch's <c>_is_terminal</c> for a list: no tensor, mapping, or non-terminal list inside.</summary>
-    private static bool IsTerminal(PyList list, int depth)
+    private static bool IsTerminal(PyList list, int depth, ObjectWalk walk)
     {
         if (depth > MaxDepth) throw new PtWriteException($"a list is nested deeper than {MaxDepth} levels", null);
+        walk.Step(0);
+        if (walk.TryGetResult(list, out bool known)) return known;
+        walk.SetResult(list, true); // a cycle back here adds nothing
+        bool terminal = true;
         foreach (var entry in list)
         {
-            if (entry is PtTensor or PyDict) return false;
-            if (entry is PyList inner && !IsTerminal(inner, depth + 1)) return false;
+            if (entry is PtTensor or PyDict || entry is PyList inner && !IsTerminal(inner, depth + 1, walk))
+            {
+                terminal = false;
+                break;
+            }
         }
-        return true;
+        walk.SetResult(list, terminal);
+        return terminal;
     }
 
     /// <summary>Python's <c>str(key)</c> for the key types a state dict has.</summary>

@@ -10,5 +10,8 @@ internal sealed unsafe class SubSource(IByteSource parent, long start, long leng
 
     public byte* Pointer => parent.Pointer + start;
 
+    public bool TryGetFileRange(long offset, out Microsoft.Win32.SafeHandles.SafeFileHandle? handle,
+        out long fileOffset) => parent.TryGetFileRange(start + offset, out handle, out fileOffset);
+
     public void Dispose() { }
 }

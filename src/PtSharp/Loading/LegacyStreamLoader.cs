@@ -90,6 +90,7 @@ internal static class LegacyStreamLoader
         {
             FormatVersion = protocolVersion,
             BigEndian = bigEndian,
+            Record = "main pickle",
         };
     }
 

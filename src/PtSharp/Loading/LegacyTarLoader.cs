@@ -123,7 +123,7 @@ internal static class LegacyTarLoader
         var result = vm.Run();
         globals.AddRange(host.SeenGlobals);
         return new LoadResult(PtFormat.LegacyTar, result, vm.Protocol, host.SeenGlobals,
-            storages) { FormatVersion = "1001" };
+            storages) { FormatVersion = "1001", Record = "pickle" };
     }
 
     private static string KeyText(object? key) => key switch

@@ -14,6 +14,9 @@ internal sealed record LoadResult(
     /// <summary>The format version record (zip) or protocol version (legacy), if any.</summary>
     public string? FormatVersion { get; init; }
 
+    /// <summary>The record (or legacy section) the root was read from, named in errors of walks over it.</summary>
+    public string? Record { get; init; }
+
     /// <summary>True when the tensor data was written big-endian.</summary>
     public bool BigEndian { get; init; }
 }

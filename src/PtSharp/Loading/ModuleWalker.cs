@@ -1,4 +1,3 @@
-using PtSharp.Errors;
 using PtSharp.Pickle;
 using PtSharp.Tensors;
 
@@ -13,9 +12,10 @@ internal static class ModuleWalker
     public static bool IsModule(PyObject o) =>
         o.Attributes is { } a && a.TryGetValue("_modules", out var m) && m is PyDict && a.TryGetValue("_parameters", out var p) && p is PyDict;
 
-    public static void StateDict(PyObject module, string prefix, List<NamedTensor> output, WalkBudget budget, int depth)
+    public static void StateDict(PyObject module, string prefix, List<NamedTensor> output, ObjectWalk walk,
+        int depth)
     {
-        budget.Enter(depth);
+        walk.Step(depth, prefix.TrimEnd('.'));
         var a = module.Attributes!;
         var nonPersistent = new HashSet<string>(StringComparer.Ordinal);
         if (a.TryGetValue("_non_persistent_buffers_set", out var np) && np is PySet set)
@@ -28,32 +28,9 @@ internal static class ModuleWalker
                 if (kv.Value is PtTensor t && !nonPersistent.Contains(Key(kv.Key))) output.Add(new(prefix + Key(kv.Key), t));
         if (a.TryGetValue("_modules", out var ms) && ms is PyDict modules)
             foreach (var kv in modules)
-                if (kv.Value is PyObject child && IsModule(child) && budget.EnterObject(child))
-                {
-                    StateDict(child, prefix + Key(kv.Key) + ".", output, budget, depth + 1);
-                    budget.LeaveObject(child);
-                }
+                if (kv.Value is PyObject child && IsModule(child) && walk.FirstReach(child))
+                    StateDict(child, prefix + Key(kv.Key) + ".", output, walk, depth + 1);
     }
 
     internal static string Key(object? key) => PyKeyText.Of(key);
-}
-
-/// <summary>
-/// Bounds a walk over the object graph: depth and total visits. Each container is entered once, so cycles and
-/// memo-shared subtrees ("billion laughs") cost no more than the pickle that made them.
-/// </summary>
-internal sealed class WalkBudget(int maxDepth, long maxVisits = 50_000_000)
-{
-    private readonly HashSet<object> _seen = new(ReferenceEqualityComparer.Instance);
-    private long _visits;
-
-    public void Enter(int depth)
-    {
-        if (depth > maxDepth) ThrowHelper.Limit($"object tree is nested more than {maxDepth} levels deep");
-        if (++_visits > maxVisits) ThrowHelper.Limit($"object tree has more than {maxVisits} paths (shared references multiply them)");
-    }
-
-    public bool EnterObject(object o) => _seen.Add(o);
-
-    public void LeaveObject(object o) { }
 }

@@ -52,7 +52,10 @@ public sealed partial class PtFile
             (Constants, _, _) = RunPickle(zip, constantsPkl, constants);
             allStorages.AddRange(constants.Storages);
         }
-        Apply(new LoadResult(torchScript ? PtFormat.TorchScript : PtFormat.Zip, root, protocol, globals, allStorages));
+        Apply(new LoadResult(torchScript ? PtFormat.TorchScript : PtFormat.Zip, root, protocol, globals, allStorages)
+        {
+            Record = dataPkl.Name,
+        });
     }
 
     private (object? Root, int Protocol, List<string> Globals) RunPickle(ZipArchiveReader zip, ZipEntry entry, IPersistentResolver resolver)

@@ -86,6 +86,9 @@ public sealed partial class PtFile : IDisposable
     /// <summary>What the top-level object is.</summary>
     public PtKind Kind { get; private set; }
 
+    /// <summary>The record the main pickle was read from (<c>archive/data.pkl</c>), for errors of tree walks.</summary>
+    internal string? RootRecord { get; private set; }
+
     /// <summary>Names of the zip members without the archive prefix (empty for legacy files).</summary>
     /// <exception cref="ObjectDisposedException">The file was disposed.</exception>
     public IReadOnlyList<string> RecordNames =>
@@ -126,10 +129,15 @@ public sealed partial class PtFile : IDisposable
     /// for a checkpoint, the model state dict under a well-known key (<c>state_dict</c>, <c>model_state_dict</c>,
     /// <c>model</c>, ...) or, when there is none, all tensors; for anything else all tensors.
     /// </summary>
-    public StateDict StateDict => _stateDict ??= new(TensorNaming.StateDict(this), StateDictMetadata.Of(Root, Kind));
+    public StateDict StateDict => _stateDict ??=
+        new(TensorNaming.StateDict(this), StateDictMetadata.Of(Root, Kind, Walk(StateDictMetadata.MaxSteps)));
+
+    /// <summary>A new bounded walk over this file's tree, with its limits and main record.</summary>
+    internal ObjectWalk Walk(long? maxSteps = null) => new(Options.PickleLimits, RootRecord, maxSteps);
 
     /// <summary>The state-dict view (as <see cref="StateDict"/> defines it) of a value inside this file, e.g. a checkpoint's <c>model</c> entry.</summary>
-    public StateDict StateDictOf(object? value) => new(TensorNaming.StateDictOf(this, value), StateDictMetadata.Of(value));
+    public StateDict StateDictOf(object? value) =>
+        new(TensorNaming.StateDictOf(this, value), StateDictMetadata.Of(value, Walk(StateDictMetadata.MaxSteps)));
 
     /// <summary>
     /// Finds a value by a dotted path of dict keys, list/tuple indices and object attributes, e.g.
@@ -224,7 +232,9 @@ public sealed partial class PtFile : IDisposable
         PickleProtocol = result.Protocol;
         Globals = result.Globals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         Storages = result.Storages as List<PtStorage> ?? result.Storages.ToList();
-        Kind = result.Format == PtFormat.TorchScript ? PtKind.TorchScript : KindClassifier.Classify(result.Root);
+        RootRecord = result.Record;
+        Kind = result.Format == PtFormat.TorchScript ? PtKind.TorchScript
+            : KindClassifier.Classify(result.Root, Walk());
         if (result.Format is PtFormat.Legacy or PtFormat.LegacyTar)
         {
             FormatVersion = result.FormatVersion;

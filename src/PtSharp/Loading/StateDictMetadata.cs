@@ -13,6 +13,8 @@ internal static class StateDictMetadata
 {
     private const int MaxDepth = 64;
     private const int MaxEntries = 100_000;
+    /// <summary>Steps of one metadata walk when the caller gives no walk (entries and the cycles refused).</summary>
+    internal const long MaxSteps = 10 * (long)MaxEntries;
 
     // nn.Module._version is 1; these torch classes raise it (a subclass inherits its base's _version), checked in
     // torch 1.13's and 2.6's sources: batchnorm.py and instancenorm.py (_NormBase: 2), ao/nn/quantized/modules/
@@ -54,20 +56,21 @@ internal static class StateDictMetadata
     /// The metadata of the state dict <paramref name="value"/> gives (as <see cref="TensorNaming.StateDictOf"/>
     /// finds it), or <see langword="null"/> when torch would have none (plain dicts, tensors, lists).
     /// </summary>
-    public static PyDict? Of(object? value, PtKind kind)
+    public static PyDict? Of(object? value, PtKind kind, ObjectWalk? walk = null)
     {
+        walk ??= new ObjectWalk(maxSteps: MaxSteps);
         switch (value)
         {
             case PyDict d when kind == PtKind.StateDict:
                 return Saved(d);
             case PyObject o when kind is PtKind.Module or PtKind.TorchScript:
-                return OfModule(o);
+                return OfModule(o, walk);
             case PyDict d when kind == PtKind.Checkpoint:
                 foreach (var key in TensorNaming.ModelKeys)
                 {
                     if (!d.TryGetValue(key, out var v)) continue;
                     if (v is PyDict sd && KindClassifier.IsStateDict(sd)) return Saved(sd);
-                    if (v is PyObject m && (ModuleWalker.IsModule(m) || IsScriptModule(m))) return OfModule(m);
+                    if (v is PyObject m && (ModuleWalker.IsModule(m) || IsScriptModule(m))) return OfModule(m, walk);
                 }
                 return null;
             default:
@@ -76,25 +79,28 @@ internal static class StateDictMetadata
     }
 
     /// <summary>The metadata of the state-dict view of any value (its kind classified as the view classifies it).</summary>
-    public static PyDict? Of(object? value) =>
-        Of(value, value is PyObject o && IsScriptModule(o) ? PtKind.TorchScript : KindClassifier.Classify(value));
+    public static PyDict? Of(object? value, ObjectWalk? walk = null) =>
+        Of(value, value is PyObject o && IsScriptModule(o) ? PtKind.TorchScript : KindClassifier.Classify(value), walk);
 
     private static PyDict? Saved(PyDict stateDict) =>
         stateDict.Attributes is { } a && a.TryGetValue("_metadata", out var m) && m is PyDict metadata ? metadata : null;
 
-    private static PyDict? OfModule(PyObject module)
+    private static PyDict? OfModule(PyObject module, ObjectWalk walk)
     {
         bool script = IsScriptModule(module);
         if (!script && !ModuleWalker.IsModule(module)) return null;
         var metadata = new PyDict("collections.OrderedDict");
-        Add(module, "", script, metadata, new HashSet<PyObject>(ReferenceEqualityComparer.Instance), 0);
+        Add(module, "", script, metadata, new HashSet<PyObject>(ReferenceEqualityComparer.Instance), walk, 0);
         return metadata;
     }
 
     // As nn.Module.state_dict: this module's entry, then each child in _modules order (a child reached twice,
     // i.e. a shared submodule, gets an entry under each name, as torch gives it).
-    private static void Add(PyObject module, string prefix, bool script, PyDict metadata, HashSet<PyObject> path, int depth)
+    private static void Add(PyObject module, string prefix, bool script, PyDict metadata, HashSet<PyObject> path,
+        ObjectWalk walk, int depth)
     {
+        // This walk re-walks shared submodules (as torch does), so every step counts against the walk's budget.
+        walk.Step(0, prefix);
         if (depth > MaxDepth || !path.Add(module)) return;
         // A submodule shared through the memo gets an entry per name, as in torch: a DAG of shared children can
         // name exponentially many entries, so the walk is bounded like every other walk over the tree.
@@ -103,7 +109,7 @@ internal static class StateDictMetadata
         long version = !script && Versions.TryGetValue(module.Class?.FullName ?? "", out long v) ? v : 1;
         metadata.Add(prefix, new PyDict { { "version", version } });
         foreach (var (name, child) in Children(module, script))
-            Add(child, prefix.Length == 0 ? name : prefix + "." + name, script, metadata, path, depth + 1);
+            Add(child, prefix.Length == 0 ? name : prefix + "." + name, script, metadata, path, walk, depth + 1);
         path.Remove(module);
     }
 

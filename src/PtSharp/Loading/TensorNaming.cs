@@ -59,7 +59,7 @@ internal static class TensorNaming
 
     private sealed class Walker(PtFile file, List<NamedTensor> output)
     {
-        private readonly WalkBudget _budget = new(file.Options.PickleLimits.MaxWalkDepth);
+        private readonly ObjectWalk _walk = new(file.Options.PickleLimits, file.RootRecord);
         private TorchScriptClasses? _script;
 
         private static string Join(string prefix, string key) => prefix.Length == 0 ? key : prefix + "." + key;
@@ -69,39 +69,49 @@ internal static class TensorNaming
 
         public void Visit(object? value, string prefix, int depth)
         {
-            _budget.Enter(depth);
+            _walk.Step(depth, prefix);
             switch (value)
             {
                 case PtTensor t:
                     output.Add(new(prefix, t));
                     break;
-                case PyDict d when _budget.EnterObject(d):
-                    foreach (var kv in d) Visit(kv.Value, Join(prefix, ModuleWalker.Key(kv.Key)), depth + 1);
-                    _budget.LeaveObject(d);
+                case PyDict d when _walk.FirstReach(d):
+                    foreach (var kv in d.ItemSpan)
+                    {
+                        string key = ModuleWalker.Key(kv.Key);
+                        if (_walk.MustVisit<PtTensor>(kv.Value)) Visit(kv.Value, Join(prefix, key), depth + 1);
+                        else _walk.Step(depth + 1, prefix, key);
+                    }
                     break;
-                case PyList l when _budget.EnterObject(l):
-                    for (int i = 0; i < l.Count; i++) Visit(l[i], Join(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), depth + 1);
-                    _budget.LeaveObject(l);
+                case PyList l when _walk.FirstReach(l):
+                    for (int i = 0; i < l.Count; i++) Item(l[i], prefix, i, depth + 1);
                     break;
-                case PyTuple t when _budget.EnterObject(t):
-                    for (int i = 0; i < t.Count; i++) Visit(t[i], Join(prefix, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), depth + 1);
-                    _budget.LeaveObject(t);
+                case PyTuple t when _walk.FirstReach(t):
+                    for (int i = 0; i < t.Count; i++) Item(t[i], prefix, i, depth + 1);
                     break;
-                case PyObject o when _budget.EnterObject(o):
-                    if (ModuleWalker.IsModule(o)) ModuleWalker.StateDict(o, prefix.Length == 0 ? "" : prefix + ".", output, _budget, depth + 1);
+                case PyObject o when _walk.FirstReach(o):
+                    if (ModuleWalker.IsModule(o)) ModuleWalker.StateDict(o, prefix.Length == 0 ? "" : prefix + ".", output, _walk, depth + 1);
                     else if (IsScriptModule(o)) ScriptStateDict(o, prefix.Length == 0 ? "" : prefix + ".", depth + 1);
                     else if (o.Module == "torch" && o.Name == "ScriptObject") Visit(o.State, prefix, depth + 1);
                     else if (o.Attributes is { } attrs)
                         foreach (var kv in attrs) Visit(kv.Value, Join(prefix, ModuleWalker.Key(kv.Key)), depth + 1);
-                    _budget.LeaveObject(o);
                     break;
             }
+        }
+
+        // Leaves and shared references are stepped over without building their key paths (a list of two million
+        // references to one object would otherwise allocate two million path strings).
+        private void Item(object? item, string prefix, int index, int depth)
+        {
+            if (_walk.MustVisit<PtTensor>(item))
+                Visit(item, Join(prefix, index.ToString(System.Globalization.CultureInfo.InvariantCulture)), depth);
+            else _walk.Step(depth, prefix, index);
         }
 
         /// <summary>TorchScript <c>state_dict()</c>: parameters, buffers (per the class's code), then child modules, in attribute order.</summary>
         private void ScriptStateDict(PyObject module, string prefix, int depth)
         {
-            _budget.Enter(depth);
+            _walk.Step(depth, prefix.TrimEnd('.'));
             _script ??= TorchScriptClasses.Read(file);
             var attrs = module.Attributes!;
             bool known = _script.TryGet(module.Class!.FullName, out var parameters, out var buffers);
@@ -111,11 +121,8 @@ internal static class TensorNaming
                 foreach (var kv in attrs)
                     if (kv.Key is string n && kv.Value is PtTensor t && buffers.Contains(n)) output.Add(new(prefix + n, t));
             foreach (var kv in attrs)
-                if (kv.Key is string n && kv.Value is PyObject child && IsScriptModule(child) && _budget.EnterObject(child))
-                {
+                if (kv.Key is string n && kv.Value is PyObject child && IsScriptModule(child) && _walk.FirstReach(child))
                     ScriptStateDict(child, prefix + n + ".", depth + 1);
-                    _budget.LeaveObject(child);
-                }
         }
     }
 }

@@ -17,7 +17,8 @@ public static partial class ModuleRegistry
     /// <summary>Describes the pickled module <paramref name="module"/> and all its children.</summary>
     /// <exception cref="UnsupportedModuleException">A module in the tree has a class the registry does not know.</exception>
     /// <exception cref="PtFormatException">The object is not a pickled module, or an attribute is missing or ill-typed.</exception>
-    public static ModuleSpec Describe(object? module) => Describe(module, "", 0);
+    public static ModuleSpec Describe(object? module) =>
+        Describe(module, "", new ObjectWalk(maxSteps: Loading.StateDictMetadata.MaxSteps), 0);
 
     /// <summary>Describes the complete model a file holds (its root, or the single module inside a checkpoint dict).</summary>
     /// <exception cref="PtFormatException">The file holds no pickled module, or one the registry cannot describe.</exception>
@@ -42,8 +43,10 @@ public static partial class ModuleRegistry
 
     private const int MaxDepth = 200;
 
-    private static ModuleSpec Describe(object? value, string path, int depth)
+    // A shared submodule is described under each name (torch calls it under each): a re-walk, budgeted by steps.
+    private static ModuleSpec Describe(object? value, string path, ObjectWalk walk, int depth)
     {
+        walk.Step(0, path);
         if (value is not PyObject o || !ModuleWalker.IsModule(o))
             throw new PtFormatException(PtErrorKind.Unsupported,
                 $"{(path.Length == 0 ? "the object" : $"'{path}'")} is {DescribeValue(value)}, not a pickled nn.Module");
@@ -63,7 +66,8 @@ public static partial class ModuleRegistry
             {
                 if (kv.Value is null) continue;
                 string name = ModuleWalker.Key(kv.Key);
-                children.Add(new(name, Describe(kv.Value, path.Length == 0 ? name : path + "." + name, depth + 1)));
+                string childPath = path.Length == 0 ? name : path + "." + name;
+                children.Add(new(name, Describe(kv.Value, childPath, walk, depth + 1)));
             }
         spec.Children = children;
         if (spec is TransformerEncoderLayerSpec layer) FinishEncoderLayer(layer);

@@ -25,7 +25,7 @@ internal static class LinearLayers
         if (root is PyObject module && ModuleWalker.IsModule(module))
         {
             linearModules = new HashSet<string>(StringComparer.Ordinal);
-            CollectLinear(module, "", linearModules, 0);
+            CollectLinear(module, "", linearModules, ModuleTreeWalk(), 0);
         }
         fromModuleTree = linearModules is not null;
         var entriesOf = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -75,14 +75,19 @@ internal static class LinearLayers
         weight.Rank == 2 && FloatReader.CanRead(weight.DType) && !weight.IsSparse && weight.Storage is { HasData: true }
         && (bias is null || bias.Rank == 1 && bias.Shape[0] == weight.Shape[0] && FloatReader.CanRead(bias.DType));
 
-    private static void CollectLinear(PyObject module, string prefix, HashSet<string> output, int depth)
+    /// <summary>A shared submodule is named under each path, as in torch: a budgeted re-walk.</summary>
+    private static ObjectWalk ModuleTreeWalk() => new(maxSteps: Loading.StateDictMetadata.MaxSteps);
+
+    private static void CollectLinear(PyObject module, string prefix, HashSet<string> output, ObjectWalk walk,
+        int depth)
     {
+        walk.Step(0, prefix.TrimEnd('.'));
         if (depth > 200) return;
         if (module.Callable is PyGlobal { Module: "torch.nn.modules.linear", Name: "Linear" })
             output.Add(prefix.TrimEnd('.'));
         if (module.Attributes!.TryGetValue("_modules", out var ms) && ms is PyDict modules)
             foreach (var kv in modules)
                 if (kv.Value is PyObject child && ModuleWalker.IsModule(child))
-                    CollectLinear(child, prefix + ModuleWalker.Key(kv.Key) + ".", output, depth + 1);
+                    CollectLinear(child, prefix + ModuleWalker.Key(kv.Key) + ".", output, walk, depth + 1);
     }
 }

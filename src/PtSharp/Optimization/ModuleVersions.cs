@@ -24,18 +24,21 @@ internal static class ModuleVersions
     public static PyDict Of(PyObject root)
     {
         var meta = new PyDict("collections.OrderedDict");
-        Visit(root, "", meta, 0);
+        Visit(root, "", meta, new ObjectWalk(maxSteps: Loading.StateDictMetadata.MaxSteps), 0);
         return meta;
     }
 
-    private static void Visit(PyObject module, string name, PyDict meta, int depth)
+    // A shared submodule gets an entry under each name, as in torch: a re-walk, budgeted by the walk's steps.
+    private static void Visit(PyObject module, string name, PyDict meta, ObjectWalk walk, int depth)
     {
+        walk.Step(0, name);
         if (depth > 200) return;
         string cls = module.Callable is PyGlobal g ? g.Module + "." + g.Name : "";
         meta.Set(name, new PyDict { { "version", VersionTwo.Contains(cls) ? 2L : 1L } });
         if (module.Attributes!.TryGetValue("_modules", out var ms) && ms is PyDict modules)
             foreach (var kv in modules)
                 if (kv.Value is PyObject child && ModuleWalker.IsModule(child))
-                    Visit(child, name.Length == 0 ? ModuleWalker.Key(kv.Key) : name + "." + ModuleWalker.Key(kv.Key), meta, depth + 1);
+                    Visit(child, name.Length == 0 ? ModuleWalker.Key(kv.Key) : name + "." + ModuleWalker.Key(kv.Key), meta, walk,
+                        depth + 1);
     }
 }

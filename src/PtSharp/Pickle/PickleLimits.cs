@@ -13,4 +13,9 @@ public sealed class PickleLimits
     public int MaxIntegerDigits { get; set; } = 4300;
     /// <summary>Most nesting levels followed when walking the object tree after loading (default 1000).</summary>
     public int MaxWalkDepth { get; set; } = 1000;
+    /// <summary>
+    /// Most steps of one walk over the object tree after loading (default 50,000,000): each container is walked
+    /// once, so this bounds the work by the pickle's size; a walk past it throws a LimitExceeded error.
+    /// </summary>
+    public long MaxWalkSteps { get; set; } = 50_000_000;
 }

@@ -16,89 +16,35 @@ internal sealed unsafe partial class PickleMachine
         => throw new PtFormatException(kind, message, _record, at);
 
     [DoesNotReturn]
-    private void Limit(string message, long at) => throw new PtFormatException(PtErrorKind.LimitExceeded, message, _record, at);
+    private void Limit(string message, long at) =>
+        throw new PtFormatException(PtErrorKind.LimitExceeded, message, _record, at);
 
-    /// <summary>Checks that <paramref name="count"/> bytes can be read at the cursor, honouring the current frame as CPython does.</summary>
-    private void Ensure(long count, string what)
+    /// <summary>Turns the reader's failure into the error of this record, at the offset the reader found it.</summary>
+    [DoesNotReturn]
+    private void ReadFailed(in PickleReader reader)
     {
-        if (count < 0 || count > _input.Length - _pos) ThrowHelper.Truncated(what, _record, _pos);
-        if (_frameEnd >= 0)
+        var kind = reader.Failure switch
         {
-            if (_pos + count > _frameEnd) Fail($"{what} crosses the end of its frame", _pos);
-        }
+            PickleReadFailure.Truncated => PtErrorKind.Truncated,
+            PickleReadFailure.Unsupported => PtErrorKind.Unsupported,
+            _ => PtErrorKind.CorruptPickle,
+        };
+        throw new PtFormatException(kind, reader.Error ?? "unreadable opcode", _record, _start + reader.ErrorOffset);
     }
 
-    private void Advance(long count)
+    /// <summary>
+    /// pickle.py refuses what crosses a frame end; so does this machine (CPython's C unpickler does not). An opcode
+    /// byte never does (a frame that ends before it has ended), so the offset is its argument's.
+    /// </summary>
+    [DoesNotReturn]
+    private void CrossedFrame(PickleOpcode op, long at)
     {
-        _pos += count;
-        if (_frameEnd >= 0 && _pos == _frameEnd) _frameEnd = -1;
+        if (op == PickleOpcode.Frame) Fail("a new FRAME begins before the current frame ends", at);
+        Fail($"the argument of {PickleOpcodeTable.Name(op)} crosses the end of its frame", at + 1);
     }
 
-    private byte ReadByte(string what)
+    private string Utf8(ReadOnlySpan<byte> bytes, long at)
     {
-        Ensure(1, what);
-        byte b = _input.Pointer[_pos];
-        Advance(1);
-        return b;
-    }
-
-    private ReadOnlySpan<byte> Read(int count, string what)
-    {
-        Ensure(count, what);
-        var s = new ReadOnlySpan<byte>(_input.Pointer + _pos, count);
-        Advance(count);
-        return s;
-    }
-
-    private ReadOnlySpan<byte> ReadSpan(long count, long at)
-    {
-        if (count > int.MaxValue) Limit($"a {count}-byte string or bytes value is larger than PtSharp reads", at);
-        return Read((int)count, "string or bytes value");
-    }
-
-    /// <summary>Reads up to and excluding the next newline; the newline is consumed.</summary>
-    private ReadOnlySpan<byte> ReadLine(string what)
-    {
-        long limit = _frameEnd >= 0 ? _frameEnd : _input.Length;
-        var rest = new ReadOnlySpan<byte>(_input.Pointer + _pos, (int)Math.Min(limit - _pos, int.MaxValue));
-        int nl = rest.IndexOf((byte)'\n');
-        if (nl < 0)
-        {
-            if (_frameEnd >= 0) Fail($"{what} line crosses the end of its frame", _pos);
-            ThrowHelper.Truncated($"{what} (no newline)", _record, _pos);
-        }
-        var line = rest[..nl];
-        Advance(nl + 1);
-        return line;
-    }
-
-    private void ReadFrame(long at)
-    {
-        if (_frameEnd >= 0) Fail("a new FRAME begins before the current frame ends", at);
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(Read(8, "FRAME length"));
-        if (n > (ulong)(_input.Length - _pos)) ThrowHelper.Truncated($"a frame of {n} bytes", _record, at);
-        if (n > 0) _frameEnd = _pos + (long)n;
-    }
-
-    private long ReadLength32(long at) => BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "length"));
-
-    private long ReadLength32Signed(long at)
-    {
-        int n = BinaryPrimitives.ReadInt32LittleEndian(Read(4, "length"));
-        if (n < 0) Fail("negative string length", at);
-        return n;
-    }
-
-    private long ReadLength64(long at)
-    {
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(Read(8, "length"));
-        if (n > (ulong)(_input.Length - _pos)) ThrowHelper.Truncated($"a value of {n} bytes", _record, _pos);
-        return (long)n;
-    }
-
-    private string ReadUtf8(long count, long at)
-    {
-        var bytes = ReadSpan(count, at);
         try { return StrictUtf8.GetString(bytes); }
         catch (DecoderFallbackException) { Fail("string is not valid UTF-8", at); return ""; }
     }
@@ -109,9 +55,9 @@ internal sealed unsafe partial class PickleMachine
         return Encoding.ASCII.GetString(line);
     }
 
-    private object ReadLittleEndianInteger(int n, long at)
+    private static object LittleEndianInteger(ReadOnlySpan<byte> bytes)
     {
-        var bytes = ReadSpan(n, at);
+        int n = bytes.Length;
         if (n == 0) return 0L;
         if (n <= 8)
         {
@@ -129,7 +75,8 @@ internal sealed unsafe partial class PickleMachine
     private object ParseTextInt(ReadOnlySpan<byte> line, long at)
     {
         CheckDigits(line, at);
-        if (!PickleIntegerText.TryParseInt(line, out var v, out bool isBool)) Fail($"'{Printable(line)}' is not an integer", at);
+        if (!PickleIntegerText.TryParseInt(line, out var v, out bool isBool))
+            Fail($"'{Printable(line)}' is not an integer", at);
         if (isBool) return !v.IsZero;
         return Normalize(v);
     }
@@ -144,7 +91,8 @@ internal sealed unsafe partial class PickleMachine
     private void CheckDigits(ReadOnlySpan<byte> line, long at)
     {
         int digits = line.Length - (line.Length > 0 && (line[0] == (byte)'-' || line[0] == (byte)'+') ? 1 : 0);
-        if (digits > _limits.MaxIntegerDigits) Limit($"integer literal has more than {_limits.MaxIntegerDigits} digits", at);
+        if (digits > _limits.MaxIntegerDigits)
+            Limit($"integer literal has more than {_limits.MaxIntegerDigits} digits", at);
     }
 
     private double ParseTextFloat(ReadOnlySpan<byte> line, long at)
@@ -156,7 +104,8 @@ internal sealed unsafe partial class PickleMachine
             case "-inf": case "-infinity": return double.NegativeInfinity;
             case "nan": case "+nan": case "-nan": return double.NaN;
         }
-        if (text.Length <= 400 && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) return d;
+        if (text.Length <= 400 && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
+            return d;
         Fail($"'{Printable(line)}' is not a float", at);
         return 0;
     }
@@ -175,7 +124,9 @@ internal sealed unsafe partial class PickleMachine
         return 0;
     }
 
-    /// <summary>Decodes a protocol-0 STRING argument: a Python repr of a str, quoted with ' or ", with backslash escapes.</summary>
+    /// <summary>
+    /// Decodes a protocol-0 STRING argument: a Python repr of a str, quoted with ' or ", with backslash escapes.
+    /// </summary>
     private byte[] DecodeQuotedString(ReadOnlySpan<byte> line, long at)
     {
         if (line.Length < 2 || line[0] != line[^1] || (line[0] != (byte)'\'' && line[0] != (byte)'"'))
@@ -186,7 +137,8 @@ internal sealed unsafe partial class PickleMachine
     private static string Printable(ReadOnlySpan<byte> bytes)
     {
         var sb = new StringBuilder();
-        foreach (byte b in bytes[..Math.Min(bytes.Length, 40)]) sb.Append(b is >= 0x20 and < 0x7F ? (char)b : $"\\x{b:X2}");
+        foreach (byte b in bytes[..Math.Min(bytes.Length, 40)])
+            sb.Append(b is >= 0x20 and < 0x7F ? (char)b : $"\\x{b:X2}");
         return sb.ToString();
     }
 }

@@ -8,7 +8,8 @@ internal sealed unsafe partial class PickleMachine
     private const int BoxCacheMax = 4096;
     private static readonly object BoxedTrue = true;
     private static readonly object BoxedFalse = false;
-    private static readonly object[] SmallInts = Enumerable.Range(0, BoxCacheMax + 1).Select(i => (object)(long)i).ToArray();
+    private static readonly object[] SmallInts =
+        Enumerable.Range(0, BoxCacheMax + 1).Select(i => (object)(long)i).ToArray();
 
     private static object Box(long v) => (ulong)v <= BoxCacheMax ? SmallInts[v] : v;
 
@@ -26,7 +27,8 @@ internal sealed unsafe partial class PickleMachine
 
     private object? Pop(long at)
     {
-        if (_count <= _floor) Fail(_count == 0 ? "stack underflow" : "stack underflow: a value was expected above the MARK", at);
+        if (_count <= _floor)
+            Fail(_count == 0 ? "stack underflow" : "stack underflow: a value was expected above the MARK", at);
         var v = _values[--_count];
         _values[_count] = null;
         return v;
@@ -62,33 +64,39 @@ internal sealed unsafe partial class PickleMachine
     /// and per tensor, which is what pushes a 20,000-tensor load into a garbage collection). Any other shape, a
     /// frame boundary, or a memo entry that is read back takes the ordinary path.
     /// </summary>
-    private bool TryPassTupleDirectly()
+    private bool TryPassTupleDirectly(ref PickleReader reader)
     {
         if (_marks.Count == 0) return false;
-        long limit = _frameEnd >= 0 ? _frameEnd : _input.Length;
-        byte* p = _input.Pointer;
-        long q = _pos;
-        long memoIndex = -1;
-        if (q < limit && p[q] == (byte)PickleOpcode.BinPut && q + 1 < limit) { memoIndex = p[q + 1]; q += 2; }
-        else if (q < limit && p[q] == (byte)PickleOpcode.LongBinPut && q + 4 < limit) { memoIndex = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(p + q + 1, 4)); q += 5; }
-        else if (q < limit && p[q] == (byte)PickleOpcode.Memoize) { memoIndex = _memoCount; q += 1; }
-        if (q >= limit || (memoIndex >= 0 && (_memoFetched is null || _memoFetched.IsFetched(memoIndex)))) return false;
-        var next = (PickleOpcode)p[q];
-        if (next != PickleOpcode.BinPersId && next != PickleOpcode.Reduce) return false;
+        var ahead = reader;
+        if (!ahead.Next(out var next) || next.CrossesFrame) return false;
+        long memoIndex = next.Opcode switch
+        {
+            PickleOpcode.BinPut or PickleOpcode.LongBinPut => next.Int,
+            PickleOpcode.Memoize => _memoCount,
+            _ => -1,
+        };
+        if (memoIndex >= 0)
+        {
+            if (_memoFetched is null || _memoFetched.IsFetched(memoIndex)) return false;
+            if (!ahead.Next(out next) || next.CrossesFrame) return false;
+        }
+        if (next.Opcode != PickleOpcode.BinPersId && next.Opcode != PickleOpcode.Reduce) return false;
+        long q = _start + next.Position;
 
         int mark = _marks[^1];
         int floorBelow = _marks.Count > 1 ? _marks[^2] : 0;
-        if (next == PickleOpcode.Reduce && mark - 1 < floorBelow) return false; // no callable: let REDUCE report it
+        // No callable: let REDUCE report it.
+        if (next.Opcode == PickleOpcode.Reduce && mark - 1 < floorBelow) return false;
         if (memoIndex >= 0) CountMemoIndex(memoIndex, q);
         var items = new ReadOnlySpan<object?>(_values, mark, _count - mark);
-        object? result = next == PickleOpcode.BinPersId
+        object? result = next.Opcode == PickleOpcode.BinPersId
             ? _host.PersistentLoadItems(items, q)
             : _host.ReduceItems(_values[mark - 1], items, q);
         PopMarkIndex();
-        int newCount = next == PickleOpcode.Reduce ? mark - 1 : mark;
+        int newCount = next.Opcode == PickleOpcode.Reduce ? mark - 1 : mark;
         Array.Clear(_values, newCount, _count - newCount);
         _count = newCount;
-        Advance(q + 1 - _pos);
+        reader = ahead;
         Push(result, q);
         return true;
     }
@@ -101,7 +109,9 @@ internal sealed unsafe partial class PickleMachine
         else if (_memoFetched is null || _memoFetched.IsFetched(index)) _memoValues[index] = v;
     }
 
-    /// <summary>Records that memo entry <paramref name="index"/> exists (MEMOIZE numbers entries by how many exist).</summary>
+    /// <summary>
+    /// Records that memo entry <paramref name="index"/> exists (MEMOIZE numbers entries by how many exist).
+    /// </summary>
     private void CountMemoIndex(long index, long at)
     {
         if (index == _memoDenseCount && (_memoSparseIds is null || !_memoSparseIds.Contains(index)))
@@ -134,11 +144,17 @@ internal sealed unsafe partial class PickleMachine
         Push(v, at);
     }
 
-    /// <summary>Appends key/value pairs to a dict; their lookups are deferred to the end of the pickle (see <see cref="PyDict.SetMany"/>).</summary>
+    /// <summary>
+    /// Appends key/value pairs to a dict; their lookups are deferred to the end of the pickle (see
+    /// <see cref="PyDict.SetMany"/>).
+    /// </summary>
     private void AddPairs(PyDict dict, object?[] pairs, long at)
     {
         for (int i = 0; i < pairs.Length; i += 2)
-            if (pairs[i] is PyList or PyDict or PySet { IsFrozen: false }) Fail("unhashable dict key (list, dict or set)", at);
+        {
+            if (pairs[i] is PyList or PyDict or PySet { IsFrozen: false })
+                Fail("unhashable dict key (list, dict or set)", at);
+        }
         dict.SetMany(pairs);
         _deferredDicts.Add(dict);
     }

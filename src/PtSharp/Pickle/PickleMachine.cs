@@ -37,8 +37,8 @@ internal sealed unsafe partial class PickleMachine
     private static readonly object NotStored = new();
     private readonly object?[]? _memoSmall;
     private readonly List<PyDict> _deferredDicts = [];
+    private readonly long _start;
     private long _pos;
-    private long _frameEnd = -1;
 
     public PickleMachine(ByteWindow input, string record, IPickleHost host, PickleLimits limits, long start = 0)
     {
@@ -46,6 +46,7 @@ internal sealed unsafe partial class PickleMachine
         _record = record;
         _host = host;
         _limits = limits;
+        _start = start;
         _pos = start;
         _values = new object?[Math.Clamp(limits.MaxStackSize, 0, 64)];
         _memoFetched = MemoUsage.Scan(input, start);
@@ -66,32 +67,31 @@ internal sealed unsafe partial class PickleMachine
     /// <summary>Runs the program until STOP and returns the value it leaves.</summary>
     public object? Run()
     {
+        var span = new ReadOnlySpan<byte>(_input.Pointer + _start, (int)Math.Min(_input.Length - _start, int.MaxValue));
+        var reader = new PickleReader(span);
         while (true)
         {
-            long at = _pos;
-            var op = (PickleOpcode)ReadByte("opcode");
-            if (op == PickleOpcode.Stop)
+            if (!reader.Next(out var ins)) ReadFailed(in reader);
+            long at = _start + ins.Position;
+            if (ins.CrossesFrame) CrossedFrame(ins.Opcode, at);
+            if (ins.Opcode == PickleOpcode.Stop)
             {
+                _pos = _start + reader.Position;
                 if (_count == 0) Fail("STOP with an empty stack", at);
-                foreach (var d in _deferredDicts) _ = d.Count; // index what SETITEMS appended, while the load can still fail
+                // Index what SETITEMS appended, while the load can still fail.
+                foreach (var d in _deferredDicts) _ = d.Count;
                 return _values[_count - 1];
             }
-            Step(op, at);
+            Step(in ins, at, ref reader);
         }
     }
 
-    private void Step(PickleOpcode op, long at)
+    private void Step(in PickleInstruction ins, long at, ref PickleReader reader)
     {
-        switch (op)
+        switch (ins.Opcode)
         {
-            case PickleOpcode.Proto:
-                {
-                    int v = ReadByte("protocol");
-                    if (v > 5) Fail($"unsupported pickle protocol {v}", at, PtErrorKind.Unsupported);
-                    Protocol = Math.Max(Protocol, v);
-                    break;
-                }
-            case PickleOpcode.Frame: ReadFrame(at); break;
+            case PickleOpcode.Proto: Protocol = Math.Max(Protocol, (int)ins.Int); break;
+            case PickleOpcode.Frame: break; // the reader tracks frames
             case PickleOpcode.Mark:
                 if (_marks.Count >= _limits.MaxMarkDepth) Limit($"more than {_limits.MaxMarkDepth} nested MARKs", at);
                 _marks.Add(_count);
@@ -107,33 +107,27 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.None: Push(null, at); break;
             case PickleOpcode.NewTrue: Push(BoxedTrue, at); break;
             case PickleOpcode.NewFalse: Push(BoxedFalse, at); break;
-            case PickleOpcode.BinInt: Push(Box(BinaryPrimitives.ReadInt32LittleEndian(Read(4, "BININT"))), at); break;
-            case PickleOpcode.BinInt1: Push(Box(ReadByte("BININT1")), at); break;
-            case PickleOpcode.BinInt2: Push(Box(BinaryPrimitives.ReadUInt16LittleEndian(Read(2, "BININT2"))), at); break;
-            case PickleOpcode.Long1: Push(ReadLittleEndianInteger(ReadByte("LONG1 length"), at), at); break;
-            case PickleOpcode.Long4:
-                {
-                    int n = BinaryPrimitives.ReadInt32LittleEndian(Read(4, "LONG4 length"));
-                    if (n < 0) Fail("LONG4 with a negative length", at);
-                    Push(ReadLittleEndianInteger(n, at), at);
-                    break;
-                }
-            case PickleOpcode.Int: Push(ParseTextInt(ReadLine("INT"), at), at); break;
-            case PickleOpcode.Long: Push(ParseTextLong(ReadLine("LONG"), at), at); break;
-            case PickleOpcode.BinFloat: Push(BinaryPrimitives.ReadDoubleBigEndian(Read(8, "BINFLOAT")), at); break;
-            case PickleOpcode.Float: Push(ParseTextFloat(ReadLine("FLOAT"), at), at); break;
+            case PickleOpcode.BinInt: case PickleOpcode.BinInt1: case PickleOpcode.BinInt2:
+                Push(Box(ins.Int), at);
+                break;
+            case PickleOpcode.Long1: case PickleOpcode.Long4: Push(LittleEndianInteger(ins.Argument), at); break;
+            case PickleOpcode.Int: Push(ParseTextInt(ins.Argument, at), at); break;
+            case PickleOpcode.Long: Push(ParseTextLong(ins.Argument, at), at); break;
+            case PickleOpcode.BinFloat: Push(ins.Double, at); break;
+            case PickleOpcode.Float: Push(ParseTextFloat(ins.Argument, at), at); break;
 
-            case PickleOpcode.BinUnicode: Push(ReadUtf8(ReadLength32(at), at), at); break;
-            case PickleOpcode.ShortBinUnicode: Push(ReadUtf8(ReadByte("length"), at), at); break;
-            case PickleOpcode.BinUnicode8: Push(ReadUtf8(ReadLength64(at), at), at); break;
-            case PickleOpcode.Unicode: Push(PickleText.DecodeRawUnicodeEscape(ReadLine("UNICODE")), at); break;
-            case PickleOpcode.BinString: Push(PickleText.Decode8Bit(ReadSpan(ReadLength32Signed(at), at)), at); break;
-            case PickleOpcode.ShortBinString: Push(PickleText.Decode8Bit(ReadSpan(ReadByte("length"), at)), at); break;
-            case PickleOpcode.String: Push(PickleText.Decode8Bit(DecodeQuotedString(ReadLine("STRING"), at)), at); break;
-            case PickleOpcode.BinBytes: Push(ReadSpan(ReadLength32(at), at).ToArray(), at); break;
-            case PickleOpcode.ShortBinBytes: Push(ReadSpan(ReadByte("length"), at).ToArray(), at); break;
-            case PickleOpcode.BinBytes8: Push(ReadSpan(ReadLength64(at), at).ToArray(), at); break;
-            case PickleOpcode.ByteArray8: Push(new PyByteArray(ReadSpan(ReadLength64(at), at).ToArray()), at); break;
+            case PickleOpcode.BinUnicode: case PickleOpcode.ShortBinUnicode: case PickleOpcode.BinUnicode8:
+                Push(Utf8(ins.Argument, at), at);
+                break;
+            case PickleOpcode.Unicode: Push(PickleText.DecodeRawUnicodeEscape(ins.Argument), at); break;
+            case PickleOpcode.BinString: case PickleOpcode.ShortBinString:
+                Push(PickleText.Decode8Bit(ins.Argument), at);
+                break;
+            case PickleOpcode.String: Push(PickleText.Decode8Bit(DecodeQuotedString(ins.Argument, at)), at); break;
+            case PickleOpcode.BinBytes: case PickleOpcode.ShortBinBytes: case PickleOpcode.BinBytes8:
+                Push(ins.Argument.ToArray(), at);
+                break;
+            case PickleOpcode.ByteArray8: Push(new PyByteArray(ins.Argument.ToArray()), at); break;
             case PickleOpcode.NextBuffer:
                 Fail("NEXT_BUFFER needs an out-of-band buffer, and .pt files carry none", at, PtErrorKind.Unsupported);
                 break;
@@ -142,9 +136,16 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.EmptyTuple: Push(PyTuple.Empty, at); break;
             case PickleOpcode.Tuple1: { var a = Pop(at); Push(new PyTuple([a]), at); break; }
             case PickleOpcode.Tuple2: { var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b]), at); break; }
-            case PickleOpcode.Tuple3: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(new PyTuple([a, b, c]), at); break; }
+            case PickleOpcode.Tuple3:
+                {
+                    var c = Pop(at);
+                    var b = Pop(at);
+                    var a = Pop(at);
+                    Push(new PyTuple([a, b, c]), at);
+                    break;
+                }
             case PickleOpcode.Tuple:
-                if (!TryPassTupleDirectly()) Push(new PyTuple(PopMark(at)), at);
+                if (!TryPassTupleDirectly(ref reader)) Push(new PyTuple(PopMark(at)), at);
                 break;
             case PickleOpcode.EmptyList: Push(new PyList(), at); break;
             case PickleOpcode.List: Push(new PyList(PopMark(at)), at); break;
@@ -159,7 +160,13 @@ internal sealed unsafe partial class PickleMachine
                     break;
                 }
             case PickleOpcode.EmptySet: Push(new PySet(frozen: false), at); break;
-            case PickleOpcode.FrozenSet: { var s = new PySet(frozen: true); s.AddRange(PopMark(at)); Push(s, at); break; }
+            case PickleOpcode.FrozenSet:
+                {
+                    var s = new PySet(frozen: true);
+                    s.AddRange(PopMark(at));
+                    Push(s, at);
+                    break;
+                }
 
             case PickleOpcode.Append: { var v = Pop(at); AppendTo(Peek(at), [v], at); break; }
             case PickleOpcode.Appends: { var items = PopMark(at); AppendTo(Peek(at), items, at); break; }
@@ -168,23 +175,25 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.AddItems:
                 {
                     var items = PopMark(at);
-                    if (Peek(at) is not PySet { IsFrozen: false } set) { Fail("ADDITEMS on something that is not a set", at); return; }
+                    if (Peek(at) is not PySet { IsFrozen: false } set)
+                    {
+                        Fail("ADDITEMS on something that is not a set", at);
+                        return;
+                    }
                     set.AddRange(items);
                     break;
                 }
 
-            case PickleOpcode.Put: MemoPut(ParsePutIndex(ReadLine("PUT"), at), at); break;
-            case PickleOpcode.BinPut: MemoPut(ReadByte("BINPUT index"), at); break;
-            case PickleOpcode.LongBinPut: MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINPUT index")), at); break;
+            case PickleOpcode.Put: MemoPut(ParsePutIndex(ins.Argument, at), at); break;
+            case PickleOpcode.BinPut: case PickleOpcode.LongBinPut: MemoPut(ins.Int, at); break;
             case PickleOpcode.Memoize: MemoPut(_memoCount, at); break;
-            case PickleOpcode.Get: MemoGet(ParseMemoIndex(ReadLine("GET"), at), at); break;
-            case PickleOpcode.BinGet: MemoGet(ReadByte("BINGET index"), at); break;
-            case PickleOpcode.LongBinGet: MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Read(4, "LONG_BINGET index")), at); break;
+            case PickleOpcode.Get: MemoGet(ParseMemoIndex(ins.Argument, at), at); break;
+            case PickleOpcode.BinGet: case PickleOpcode.LongBinGet: MemoGet(ins.Int, at); break;
 
             case PickleOpcode.Global:
                 {
-                    string module = Ascii(ReadLine("GLOBAL module"), at);
-                    string name = Ascii(ReadLine("GLOBAL name"), at);
+                    string module = Ascii(ins.Argument, at);
+                    string name = Ascii(ins.Name, at);
                     Push(_host.Global(module, name, at), at);
                     break;
                 }
@@ -192,14 +201,18 @@ internal sealed unsafe partial class PickleMachine
                 {
                     var name = Pop(at);
                     var module = Pop(at);
-                    if (module is not string m || name is not string n) { Fail("STACK_GLOBAL needs two strings on the stack", at); return; }
+                    if (module is not string m || name is not string n)
+                    {
+                        Fail("STACK_GLOBAL needs two strings on the stack", at);
+                        return;
+                    }
                     Push(_host.Global(m, n, at), at);
                     break;
                 }
             case PickleOpcode.Inst:
                 {
-                    string module = Ascii(ReadLine("INST module"), at);
-                    string name = Ascii(ReadLine("INST name"), at);
+                    string module = Ascii(ins.Argument, at);
+                    string name = Ascii(ins.Name, at);
                     var args = PopMark(at);
                     var cls = _host.Global(module, name, at);
                     Push(_host.NewObject(cls, new PyTuple(args), null, PyConstruction.Instantiate, at), at);
@@ -233,7 +246,11 @@ internal sealed unsafe partial class PickleMachine
                     var kwargs = Pop(at);
                     var args = Pop(at);
                     var cls = Pop(at);
-                    if (args is not PyTuple t || kwargs is not PyDict k) { Fail("NEWOBJ_EX needs an argument tuple and a keyword dict", at); return; }
+                    if (args is not PyTuple t || kwargs is not PyDict k)
+                    {
+                        Fail("NEWOBJ_EX needs an argument tuple and a keyword dict", at);
+                        return;
+                    }
                     Push(_host.NewObject(cls, t, k, PyConstruction.NewObjEx, at), at);
                     break;
                 }
@@ -244,7 +261,7 @@ internal sealed unsafe partial class PickleMachine
                     break;
                 }
             case PickleOpcode.PersId:
-                Push(_host.PersistentLoad(Ascii(ReadLine("PERSID"), at), at), at);
+                Push(_host.PersistentLoad(Ascii(ins.Argument, at), at), at);
                 break;
             case PickleOpcode.BinPersId:
                 Push(_host.PersistentLoad(Pop(at), at), at);
@@ -252,10 +269,11 @@ internal sealed unsafe partial class PickleMachine
             case PickleOpcode.Ext1:
             case PickleOpcode.Ext2:
             case PickleOpcode.Ext4:
-                Fail($"{op} refers to the copyreg extension registry, which .pt files do not use", at, PtErrorKind.Unsupported);
+                Fail($"{ins.Opcode} refers to the copyreg extension registry, which .pt files do not use", at,
+                    PtErrorKind.Unsupported);
                 break;
             default:
-                Fail($"unknown opcode 0x{(byte)op:X2}", at);
+                Fail($"unknown opcode 0x{(byte)ins.Opcode:X2}", at);
                 break;
         }
     }

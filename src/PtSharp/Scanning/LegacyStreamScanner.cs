@@ -39,7 +39,7 @@ internal static class LegacyStreamScanner
     /// <summary>True when the first pickle, run by the reader's own pickle machine, is the magic number.</summary>
     public static bool StartsWithMagicNumber(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length == 0 || !PickleTokenizer.IsOpcode(bytes[0])) return false;
+        if (bytes.Length == 0 || !PickleOpcodeTable.IsOpcode(bytes[0])) return false;
         using var copy = PinnedBytes.CopyOf(bytes[..Math.Min(bytes.Length, MaxMagicPickle)]);
         var window = new ByteWindow(copy, 0, copy.Length);
         try

@@ -6,8 +6,8 @@ using PtSharp.Pickle;
 namespace PtSharp.Scanning;
 
 /// <summary>
-/// Static analysis of one pickle: tokenizes it and simulates only what decides which globals are reached — the
-/// stack, the marks and the memo — with inert placeholder values. Nothing is built or called. STACK_GLOBAL operands
+/// Static analysis of one pickle: reads it with the loader's own <see cref="PickleReader"/> and simulates only what
+/// decides which globals are reached — the stack, the marks and the memo — with inert placeholder values. Nothing is built or called. STACK_GLOBAL operands
 /// are resolved through the simulated stack and memo; anything not a constant string is unresolvable and reported
 /// dangerous. Semantic errors (stack underflow, missing memo entries) are reported as malformed and the scan goes
 /// on, so the globals reported are a superset of those a real unpickler reaches before it fails.
@@ -94,14 +94,15 @@ internal sealed class PickleScanner
 
     private Result Run(ReadOnlySpan<byte> data, int start)
     {
-        var tok = new PickleTokenizer(data, start);
+        var tok = new PickleReader(data, start);
         int ops = 0, globals = 0;
         bool frameReported = false;
         while (true)
         {
-            if (!tok.Next(out var t, out var error))
+            if (!tok.Next(out var t))
             {
-                Malformed(tok.Position, error!);
+                string error = tok.Error!;
+                Malformed(tok.Position, error);
                 JudgeReferences();
                 return new Result(false, tok.Position, error, ops, globals, LastGlobal);
             }
@@ -109,16 +110,19 @@ internal sealed class PickleScanner
             if (t.CrossesFrame && !frameReported)
             {
                 frameReported = true;
-                _ctx.Add(ScanSeverity.Warning, ScanFindingKind.FrameViolation, null, _record, t.Offset,
-                    $"{PickleTokenizer.Name(t.Op)} crosses a FRAME boundary: pure-Python unpicklers and scanners stop here, the C unpickler torch uses does not", FileOffset(t.Offset));
+                _ctx.Add(ScanSeverity.Warning, ScanFindingKind.FrameViolation, null, _record, t.Position,
+                    $"{PickleOpcodeTable.Name(t.Opcode)} crosses a FRAME boundary: pure-Python unpicklers and "
+                    + "scanners stop here, the C unpickler torch uses does not", FileOffset(t.Position));
             }
-            if (t.Op == 0x2E) // STOP
+            if (t.Opcode == PickleOpcode.Stop)
             {
-                if (_stack.Count == 0) Malformed(t.Offset, "STOP with an empty stack");
+                if (_stack.Count == 0) Malformed(t.Position, "STOP with an empty stack");
                 JudgeReferences();
                 return new Result(true, tok.Position, null, ops, globals, LastGlobal);
             }
-            if (t.Op is 0x63 or 0x93 or 0x69 or 0x82 or 0x83 or 0x84) globals++;
+            if (t.Opcode is PickleOpcode.Global or PickleOpcode.StackGlobal or PickleOpcode.Inst or PickleOpcode.Ext1
+                or PickleOpcode.Ext2 or PickleOpcode.Ext4)
+                globals++;
             Step(data, in t);
         }
     }
@@ -131,7 +135,8 @@ internal sealed class PickleScanner
         if (_reportedMalformed) return;
         _reportedMalformed = true;
         _ctx.Add(ScanSeverity.Warning, ScanFindingKind.MalformedPickle, null, _record, offset,
-            $"malformed pickle: {message}; a real unpickler stops here after running everything before it", FileOffset(offset));
+            $"malformed pickle: {message}; a real unpickler stops here after running everything before it",
+            FileOffset(offset));
     }
 
     private void Push(Value v) => _stack.Add(v);
@@ -165,114 +170,133 @@ internal sealed class PickleScanner
 
     private static Value Tuple(Value[] items) => new() { Kind = K.Tuple, Items = items };
 
-    private void Step(ReadOnlySpan<byte> data, in PickleToken t)
+    private void Step(ReadOnlySpan<byte> data, in PickleInstruction t)
     {
-        long at = t.Offset;
-        switch (t.Op)
+        long at = t.Position;
+        switch (t.Opcode)
         {
-            case 0x80: _protocol = (int)t.Int; break; // PROTO
-            case 0x95: break; // FRAME
-            case 0x28: _marks.Add(_stack.Count); break; // MARK
-            case 0x30: // POP: CPython pops a MARK when the stack top is one
+            case PickleOpcode.Proto: _protocol = (int)t.Int; break;
+            case PickleOpcode.Frame: break;
+            case PickleOpcode.Mark: _marks.Add(_stack.Count); break;
+            case PickleOpcode.Pop: // CPython pops a MARK when the stack top is one
                 if (_marks.Count > 0 && _marks[^1] == _stack.Count) _marks.RemoveAt(_marks.Count - 1);
                 else Pop(at);
                 break;
-            case 0x31: PopMark(at); break;
-            case 0x32: Push(Pushed(Peek(at))); break; // DUP
+            case PickleOpcode.PopMark: PopMark(at); break;
+            case PickleOpcode.Dup: Push(Pushed(Peek(at))); break;
 
             // Scalars and containers whose contents never name a global.
-            case 0x88: case 0x89: case 0x4A: case 0x4B: case 0x4D: case 0x8A: case 0x8B: case 0x49:
-            case 0x4C: case 0x47: case 0x46: case 0x5D: case 0x8F:
+            case PickleOpcode.NewTrue: case PickleOpcode.NewFalse: case PickleOpcode.BinInt: case PickleOpcode.BinInt1:
+            case PickleOpcode.BinInt2: case PickleOpcode.Long1: case PickleOpcode.Long4: case PickleOpcode.Int:
+            case PickleOpcode.Long: case PickleOpcode.BinFloat: case PickleOpcode.Float: case PickleOpcode.EmptyList:
+            case PickleOpcode.EmptySet:
                 Push(Value.Other);
                 break;
-            case 0x4E: Push(Value.NoneValue); break; // NONE
-            case 0x7D: Push(Value.Dict); break; // EMPTY_DICT
-            case 0x29: Push(Tuple([])); break;
-            case 0x85: { var a = Pop(at); Push(Tuple([a])); break; }
-            case 0x86: { var b = Pop(at); var a = Pop(at); Push(Tuple([a, b])); break; }
-            case 0x87: { var c = Pop(at); var b = Pop(at); var a = Pop(at); Push(Tuple([a, b, c])); break; }
-            case 0x74: Push(Tuple(PopMark(at))); break; // TUPLE
-            case 0x6C: case 0x91: PopMark(at); Push(Value.Other); break; // LIST, FROZENSET
-            case 0x64: PopMark(at); Push(Value.Dict); break; // DICT
-            case 0x61: Pop(at); Peek(at); break; // APPEND
-            case 0x65: case 0x90: PopMark(at); Peek(at); break; // APPENDS, ADDITEMS
-            case 0x75: PopMark(at); Peek(at); break; // SETITEMS
-            case 0x73: Pop(at); Pop(at); Peek(at); break; // SETITEM
+            case PickleOpcode.None: Push(Value.NoneValue); break;
+            case PickleOpcode.EmptyDict: Push(Value.Dict); break;
+            case PickleOpcode.EmptyTuple: Push(Tuple([])); break;
+            case PickleOpcode.Tuple1: { var a = Pop(at); Push(Tuple([a])); break; }
+            case PickleOpcode.Tuple2: { var b = Pop(at); var a = Pop(at); Push(Tuple([a, b])); break; }
+            case PickleOpcode.Tuple3:
+                {
+                    var c = Pop(at);
+                    var b = Pop(at);
+                    var a = Pop(at);
+                    Push(Tuple([a, b, c]));
+                    break;
+                }
+            case PickleOpcode.Tuple: Push(Tuple(PopMark(at))); break;
+            case PickleOpcode.List: case PickleOpcode.FrozenSet: PopMark(at); Push(Value.Other); break;
+            case PickleOpcode.Dict: PopMark(at); Push(Value.Dict); break;
+            case PickleOpcode.Append: Pop(at); Peek(at); break;
+            case PickleOpcode.Appends: case PickleOpcode.AddItems: PopMark(at); Peek(at); break;
+            case PickleOpcode.SetItems: PopMark(at); Peek(at); break;
+            case PickleOpcode.SetItem: Pop(at); Pop(at); Peek(at); break;
 
             // Text.
-            case 0x58: case 0x8C: case 0x8D: Push(Text(data, t.ArgStart, t.ArgLength, latin1: false)); break;
-            case 0x54: case 0x55: Push(Text(data, t.ArgStart, t.ArgLength, latin1: true)); break;
-            case 0x56: Push(new Value { Kind = K.Str, Text = PickleText.DecodeRawUnicodeEscape(data.Slice(t.ArgStart, t.ArgLength)) }); break;
-            case 0x53: Push(new Value { Kind = K.Str, Text = DecodeQuoted(data.Slice(t.ArgStart, t.ArgLength)) }); break;
-            // Bytes.
-            case 0x42: case 0x43: case 0x8E: case 0x96:
-                Push(new Value { Kind = K.Bytes, Start = t.ArgStart, Length = t.ArgLength });
+            case PickleOpcode.BinUnicode: case PickleOpcode.ShortBinUnicode: case PickleOpcode.BinUnicode8:
+                Push(Text(t.Argument, t.ArgumentOffset, latin1: false));
                 break;
-            case 0x97: Push(Value.Other); break; // NEXT_BUFFER
-            case 0x98: Peek(at); break; // READONLY_BUFFER
+            case PickleOpcode.BinString: case PickleOpcode.ShortBinString:
+                Push(Text(t.Argument, t.ArgumentOffset, latin1: true));
+                break;
+            case PickleOpcode.Unicode:
+                Push(new Value { Kind = K.Str, Text = PickleText.DecodeRawUnicodeEscape(t.Argument) });
+                break;
+            case PickleOpcode.String: Push(new Value { Kind = K.Str, Text = DecodeQuoted(t.Argument) }); break;
+            // Bytes.
+            case PickleOpcode.BinBytes: case PickleOpcode.ShortBinBytes: case PickleOpcode.BinBytes8:
+            case PickleOpcode.ByteArray8:
+                Push(new Value { Kind = K.Bytes, Start = t.ArgumentOffset, Length = t.Argument.Length });
+                break;
+            case PickleOpcode.NextBuffer: Push(Value.Other); break;
+            case PickleOpcode.ReadOnlyBuffer: Peek(at); break;
 
             // Memo.
-            case 0x70: Put(ParseIndex(data, t, at), at); break;
-            case 0x71: case 0x72: Put(t.Int, at); break;
-            case 0x94: Put(_memo.Count, at); break;
-            case 0x67: Get(ParseIndex(data, t, at), at); break;
-            case 0x68: case 0x6A: Get(t.Int, at); break;
+            case PickleOpcode.Put: Put(ParseIndex(t.Argument, at), at); break;
+            case PickleOpcode.BinPut: case PickleOpcode.LongBinPut: Put(t.Int, at); break;
+            case PickleOpcode.Memoize: Put(_memo.Count, at); break;
+            case PickleOpcode.Get: Get(ParseIndex(t.Argument, at), at); break;
+            case PickleOpcode.BinGet: case PickleOpcode.LongBinGet: Get(t.Int, at); break;
 
             // Globals.
-            case 0x63: // GLOBAL
-                Push(Global(Line(data, t.ArgStart, t.ArgLength), Line(data, t.Arg2Start, t.Arg2Length), at, "GLOBAL"));
+            case PickleOpcode.Global:
+                Push(Global(Line(t.Argument), Line(t.Name), at, "GLOBAL"));
                 break;
-            case 0x93: // STACK_GLOBAL
+            case PickleOpcode.StackGlobal:
                 {
                     var name = Pop(at);
                     var module = Pop(at);
-                    if (module.Kind == K.Str && name.Kind == K.Str && module.Text is { } m && name.Text is { } n && m.Length <= 4096 && n.Length <= 4096)
+                    if (module.Kind == K.Str && name.Kind == K.Str && module.Text is { } m && name.Text is { } n
+                        && m.Length <= 4096 && n.Length <= 4096)
                     {
                         Push(Global(m, n, at, "STACK_GLOBAL"));
                     }
                     else
                     {
                         _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.UnresolvableGlobal, null, _record, at,
-                            $"STACK_GLOBAL on operands that are not constant strings ({Describe(module)}, {Describe(name)}): the global it imports cannot be known without running the pickle",
+                            $"STACK_GLOBAL on operands that are not constant strings ({Describe(module)}, "
+                            + $"{Describe(name)}): the global it imports cannot be known without running the pickle",
                             FileOffset(at));
                         Push(new Value { Kind = K.Global, Module = "?", Name = "?" });
                     }
                     break;
                 }
-            case 0x82: case 0x83: case 0x84: // EXT1/2/4
+            case PickleOpcode.Ext1: case PickleOpcode.Ext2: case PickleOpcode.Ext4:
                 _ctx.Add(ScanSeverity.Dangerous, ScanFindingKind.UnresolvableGlobal, null, _record, at,
-                    $"{PickleTokenizer.Name(t.Op)} {t.Int} takes a global from copyreg's extension registry, which the file cannot show", FileOffset(at));
+                    $"{PickleOpcodeTable.Name(t.Opcode)} {t.Int} takes a global from copyreg's extension registry, "
+                    + "which the file cannot show", FileOffset(at));
                 Push(new Value { Kind = K.Global, Module = "?", Name = "?" });
                 break;
-            case 0x69: // INST
+            case PickleOpcode.Inst:
                 {
-                    var g = Global(Line(data, t.ArgStart, t.ArgLength), Line(data, t.Arg2Start, t.Arg2Length), at, "INST");
+                    var g = Global(Line(t.Argument), Line(t.Name), at, "INST");
                     var args = PopMark(at);
                     Push(Invoke(data, g, Tuple(args), at, "INST"));
                     break;
                 }
-            case 0x6F: // OBJ
+            case PickleOpcode.Obj:
                 {
                     var items = PopMark(at);
                     if (items.Length == 0) { Malformed(at, "OBJ without a class"); Push(Value.Other); break; }
                     Push(Invoke(data, items[0], Tuple(items[1..]), at, "OBJ"));
                     break;
                 }
-            case 0x52: // REDUCE
+            case PickleOpcode.Reduce:
                 {
                     var args = Pop(at);
                     var callable = Pop(at);
                     Push(Invoke(data, callable, args, at, "REDUCE"));
                     break;
                 }
-            case 0x81: // NEWOBJ
+            case PickleOpcode.NewObj:
                 {
                     var args = Pop(at);
                     var cls = Pop(at);
                     Push(Invoke(data, cls, args, at, "NEWOBJ"));
                     break;
                 }
-            case 0x92: // NEWOBJ_EX
+            case PickleOpcode.NewObjEx:
                 {
                     var kwargs = Pop(at);
                     var args = Pop(at);
@@ -280,13 +304,13 @@ internal sealed class PickleScanner
                     Push(Invoke(data, cls, kwargs.Kind == K.None ? args : Tuple([args, kwargs]), at, "NEWOBJ_EX"));
                     break;
                 }
-            case 0x62: // BUILD: calls the target's __setstate__, or sets its attributes
+            case PickleOpcode.Build: // calls the target's __setstate__, or sets its attributes
                 Build(Pop(at), Peek(at), at);
                 break;
-            case 0x50: Push(TextPersistentId(data.Slice(t.ArgStart, t.ArgLength), at)); break; // PERSID
-            case 0x51: Push(PersistentId(Pop(at))); break; // BINPERSID
+            case PickleOpcode.PersId: Push(TextPersistentId(t.Argument, at)); break;
+            case PickleOpcode.BinPersId: Push(PersistentId(Pop(at))); break;
             default:
-                Malformed(at, $"unexpected opcode {PickleTokenizer.Name(t.Op)}");
+                Malformed(at, $"unexpected opcode {PickleOpcodeTable.Name(t.Opcode)}");
                 break;
         }
     }
@@ -504,18 +528,17 @@ internal sealed class PickleScanner
         else { Malformed(at, $"memo entry {index} was never stored"); Push(Value.Other); }
     }
 
-    private long ParseIndex(ReadOnlySpan<byte> data, in PickleToken t, long at)
+    private long ParseIndex(ReadOnlySpan<byte> line, long at)
     {
-        var line = data.Slice(t.ArgStart, t.ArgLength);
         if (PickleIntegerText.TryParseMemoIndex(line, out long v)) return v;
         Malformed(at, $"memo index '{Printable(Encoding.Latin1.GetString(line))}' is not a number");
         return long.MinValue;
     }
 
-    private static Value Text(ReadOnlySpan<byte> data, int start, int length, bool latin1)
+    private static Value Text(ReadOnlySpan<byte> bytes, int start, bool latin1)
     {
-        var v = new Value { Kind = K.Str, Start = start, Length = length, Latin1Text = latin1 };
-        if (length <= MaxDecodedString) v.Text = Decode(data.Slice(start, length), latin1);
+        var v = new Value { Kind = K.Str, Start = start, Length = bytes.Length, Latin1Text = latin1 };
+        if (bytes.Length <= MaxDecodedString) v.Text = Decode(bytes, latin1);
         return v;
     }
 
@@ -529,8 +552,7 @@ internal sealed class PickleScanner
     }
 
     /// <summary>GLOBAL/INST lines: CPython decodes them as UTF-8 (invalid bytes make it fail, so the global is never imported).</summary>
-    private static string Line(ReadOnlySpan<byte> data, int start, int length) =>
-        Decode(data.Slice(start, length), latin1: true) ?? "";
+    private static string Line(ReadOnlySpan<byte> line) => Decode(line, latin1: true) ?? "";
 
     private static string Describe(Value v) => v.Kind switch
     {

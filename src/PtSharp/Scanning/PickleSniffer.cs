@@ -1,3 +1,5 @@
+using PtSharp.Pickle;
+
 namespace PtSharp.Scanning;
 
 /// <summary>
@@ -23,29 +25,27 @@ internal static class PickleSniffer
         if (start >= bytes.Length) return false;
         bool proto = bytes[start] == 0x80 && start + 1 < bytes.Length && bytes[start + 1] <= 5;
         if (proto && !strict) return true;
-        if (!PickleTokenizer.IsOpcode(bytes[start])) return false;
-        var tok = new PickleTokenizer(bytes, start);
+        if (!PickleOpcodeTable.IsOpcode(bytes[start])) return false;
+        var tok = new PickleReader(bytes, start);
         bool sawGlobal = false;
         for (int i = 0; i < MaxOpcodes; i++)
         {
-            if (!tok.Next(out var t, out _)) return false;
-            switch (t.Op)
+            if (!tok.Next(out var t)) return false;
+            switch (t.Opcode)
             {
-                case 0x2E: // STOP
+                case PickleOpcode.Stop:
                     if (sawGlobal) return true;
                     return !requireGlobal && (proto || i > 0 && !strict);
-                case 0x63: case 0x69: // GLOBAL, INST
-                    if (IsDottedIdentifier(bytes.Slice(t.ArgStart, t.ArgLength))
-                        && IsDottedIdentifier(bytes.Slice(t.Arg2Start, t.Arg2Length)))
+                case PickleOpcode.Global: case PickleOpcode.Inst:
+                    if (IsDottedIdentifier(t.Argument) && IsDottedIdentifier(t.Name))
                         return true;
                     // Any other spelling is still imported by CPython: decide by whether the pickle reaches STOP.
                     // Text is not taken for a pickle: a name with whitespace or control characters ends the sniff.
-                    if (!IsImportable(bytes.Slice(t.ArgStart, t.ArgLength))
-                        || !IsImportable(bytes.Slice(t.Arg2Start, t.Arg2Length)))
-                        return false;
+                    if (!IsImportable(t.Argument) || !IsImportable(t.Name)) return false;
                     sawGlobal = true;
                     break;
-                case 0x93: case 0x82: case 0x83: case 0x84: return true;
+                case PickleOpcode.StackGlobal: case PickleOpcode.Ext1: case PickleOpcode.Ext2: case PickleOpcode.Ext4:
+                    return true;
             }
         }
         return !requireGlobal;

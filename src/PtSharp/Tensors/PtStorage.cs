@@ -14,7 +14,8 @@ public sealed unsafe class PtStorage
     private long _start;
     private PinnedBytes? _swapped;
 
-    internal PtStorage(string key, DType? dtype, long byteLength, string location, string? record, IByteSource? source, long start, bool bigEndian)
+    internal PtStorage(string key, DType? dtype, long byteLength, string location, string? record, IByteSource? source,
+        long start, bool bigEndian)
     {
         Key = key;
         DType = dtype;
@@ -29,17 +30,27 @@ public sealed unsafe class PtStorage
     /// <summary>The storage key from the file (<c>"0"</c>, or a pointer number in old files).</summary>
     public string Key { get; }
 
-    /// <summary>The storage's dtype for typed storages (<c>FloatStorage</c>...), or <see langword="null"/> for <c>UntypedStorage</c>.</summary>
+    /// <summary>
+    /// The storage's dtype for typed storages (<c>FloatStorage</c>...), or <see langword="null"/> for
+    /// <c>UntypedStorage</c>.
+    /// </summary>
     public DType? DType { get; }
 
     /// <summary>Declared size of the storage in bytes.</summary>
     public long ByteLength { get; }
 
-    /// <summary>The device tag the file recorded (<c>cpu</c>, <c>cuda:0</c>, <c>meta</c>...). Data is always read to host memory.</summary>
+    /// <summary>
+    /// The device tag the file recorded (<c>cpu</c>, <c>cuda:0</c>, <c>meta</c>...). Data is always read to host
+    /// memory.
+    /// </summary>
     public string Location { get; }
 
-    /// <summary>The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.</summary>
-    /// <exception cref="ObjectDisposedException">The name was not read yet and the owning file was disposed.</exception>
+    /// <summary>
+    /// The record holding the bytes (e.g. <c>archive/data/0</c>), or <see langword="null"/> when there is none.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">
+    /// The name was not read yet and the owning file was disposed.
+    /// </exception>
     public string? Record
     {
         get
@@ -73,14 +84,24 @@ public sealed unsafe class PtStorage
 
     internal int SwapUnit { get; set; } = 1;
 
-    /// <summary>For untyped storages, the dtype of the first tensor that viewed it (one storage has one dtype).</summary>
+    /// <summary>
+    /// For untyped storages, the dtype of the first tensor that viewed it (one storage has one dtype).
+    /// </summary>
     internal DType? ViewDType { get; set; }
 
-    /// <summary>A separate storage over a byte range of this one (legacy tar storage views, which torch loads as storages of their own).</summary>
+    /// <summary>
+    /// A separate storage over a byte range of this one (legacy tar storage views, which torch loads as storages of
+    /// their own).
+    /// </summary>
     internal PtStorage Slice(string key, long byteOffset, long byteLength) =>
-        new(key, DType, byteLength, Location, Record, _source, _start + byteOffset, IsBigEndian) { SwapUnit = SwapUnit };
+        new(key, DType, byteLength, Location, Record, _source, _start + byteOffset, IsBigEndian)
+        {
+            SwapUnit = SwapUnit,
+        };
 
-    /// <summary>Attaches the bytes once they are located (legacy files put storages after the pickle that names them).</summary>
+    /// <summary>
+    /// Attaches the bytes once they are located (legacy files put storages after the pickle that names them).
+    /// </summary>
     internal void Bind(IByteSource source, long start)
     {
         _source = source;
@@ -92,12 +113,17 @@ public sealed unsafe class PtStorage
     /// big-endian files the first access byte-swaps a private copy per element.
     /// </summary>
     /// <exception cref="InvalidOperationException">The storage has no data.</exception>
-    /// <exception cref="NotSupportedException">The storage is larger than 2 GiB (use <see cref="PtTensor.AsTensorSpan{T}"/>).</exception>
+    /// <exception cref="NotSupportedException">
+    /// The storage is larger than 2 GiB (use <see cref="PtTensor.AsTensorSpan{T}"/>).
+    /// </exception>
     public ReadOnlySpan<byte> Bytes
     {
         get
         {
-            if (ByteLength > int.MaxValue) throw new NotSupportedException($"storage '{Key}' holds {ByteLength} bytes, more than one span can address; use PtTensor.AsTensorSpan");
+            if (ByteLength > int.MaxValue)
+                throw new NotSupportedException(
+                    $"storage '{Key}' holds {ByteLength} bytes, more than one span can address; " +
+                    "use PtTensor.AsTensorSpan");
             return new ReadOnlySpan<byte>(Pointer, (int)ByteLength);
         }
     }
@@ -121,7 +147,8 @@ public sealed unsafe class PtStorage
     {
         get
         {
-            if (_source is null) throw new InvalidOperationException($"storage '{Key}' has no data (location '{Location}')");
+            if (_source is null)
+                throw new InvalidOperationException($"storage '{Key}' has no data (location '{Location}')");
             byte* p = _source.Pointer;
             if (_released || (p == null && _source.Length > 0)) ThrowDisposed();
             if (!IsBigEndian || SwapUnit == 1) return p + _start;
@@ -133,9 +160,22 @@ public sealed unsafe class PtStorage
         }
     }
 
+    /// <summary>
+    /// Where the bytes lie in an open file, when they are its unchanged bytes (a mapped, stored record in host
+    /// order), so a writer can have the kernel copy them file to file.
+    /// </summary>
+    internal bool TryGetFileRange(out Microsoft.Win32.SafeHandles.SafeFileHandle? handle, out long offset)
+    {
+        handle = null;
+        offset = 0;
+        if (_source is null || _released || (IsBigEndian && SwapUnit != 1)) return false;
+        return _source.TryGetFileRange(_start, out handle, out offset);
+    }
+
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private void ThrowDisposed() => throw new ObjectDisposedException(
-        "PtStorage", $"storage '{Key}' belongs to a file that was disposed; read its tensors before disposing the file");
+        "PtStorage",
+        $"storage '{Key}' belongs to a file that was disposed; read its tensors before disposing the file");
 
     private PinnedBytes Swap()
     {
@@ -145,9 +185,24 @@ public sealed unsafe class PtStorage
         int whole = span.Length / unit * unit;
         switch (unit)
         {
-            case 2: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
-            case 4: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
-            case 8: { var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(span[..whole]); BinaryPrimitives.ReverseEndianness(s, s); break; }
+            case 2:
+                {
+                    var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(span[..whole]);
+                    BinaryPrimitives.ReverseEndianness(s, s);
+                    break;
+                }
+            case 4:
+                {
+                    var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(span[..whole]);
+                    BinaryPrimitives.ReverseEndianness(s, s);
+                    break;
+                }
+            case 8:
+                {
+                    var s = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(span[..whole]);
+                    BinaryPrimitives.ReverseEndianness(s, s);
+                    break;
+                }
             default: for (int i = 0; i < whole; i += unit) span.Slice(i, unit).Reverse(); break;
         }
         return copy;

@@ -41,14 +41,33 @@ internal sealed class AlignedZipWriter
     /// through the sink, in chunks. The CRC-32 is computed from the chunks, or taken from <paramref name="knownCrc"/>
     /// (called once the bytes are written) when someone else computes it.
     /// </summary>
-    public void WriteRecord(string name, long length, Action<Action<ReadOnlySpan<byte>>> produce, Func<uint>? knownCrc = null)
+    public void WriteRecord(string name, long length, Action<Action<ReadOnlySpan<byte>>> produce,
+        Func<uint>? knownCrc = null)
     {
         var crc = knownCrc is null ? new Crc32() : null;
         Begin(name, length, out var member);
         long written = 0;
         produce(chunk => { crc?.Append(chunk); Write(chunk); written += chunk.Length; });
-        if (written != length) throw new InvalidOperationException($"record '{name}' produced {written} bytes, {length} were declared");
+        if (written != length)
+            throw new InvalidOperationException($"record '{name}' produced {written} bytes, {length} were declared");
         End(member, crc?.GetCurrentHashAsUInt32() ?? knownCrc!());
+    }
+
+    /// <summary>
+    /// Writes a record whose bytes <paramref name="copyAt"/> puts straight into the output file at the offset it is
+    /// given (the kernel copying from a source file), bypassing the stream. The output must be a seekable stream
+    /// that started empty at position 0; <paramref name="crc"/> is called once the bytes are in place.
+    /// </summary>
+    public void WriteRecordAt(string name, long length, Action<long> copyAt, Func<uint> crc)
+    {
+        Begin(name, length, out var member);
+        _out.Flush();
+        if (_out.Position != _position)
+            throw new InvalidOperationException("the zip output does not start at offset 0");
+        copyAt(_position);
+        _position += length;
+        _out.Seek(_position, SeekOrigin.Begin);
+        End(member, crc());
     }
 
     private void Begin(string name, long size, out (byte[] Name, long Offset, long Size, bool Zip64) member)
@@ -74,7 +93,12 @@ internal sealed class AlignedZipWriter
             BinaryPrimitives.WriteUInt16LittleEndian(z, ZipLayout.Zip64ExtraId);
             BinaryPrimitives.WriteUInt16LittleEndian(z[2..], (ushort)(zip64Extra - 4));
             int at = 4;
-            if (size >= 0xFFFFFFFF) { BinaryPrimitives.WriteInt64LittleEndian(z[at..], size); BinaryPrimitives.WriteInt64LittleEndian(z[(at + 8)..], size); at += 16; }
+            if (size >= 0xFFFFFFFF)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(z[at..], size);
+                BinaryPrimitives.WriteInt64LittleEndian(z[(at + 8)..], size);
+                at += 16;
+            }
             if (offset >= 0xFFFFFFFF) BinaryPrimitives.WriteInt64LittleEndian(z[at..], offset);
             Write(z);
         }
@@ -93,8 +117,16 @@ internal sealed class AlignedZipWriter
             Span<byte> d = stackalloc byte[m.Zip64 ? Zip64DescriptorSize : DescriptorSize];
             BinaryPrimitives.WriteUInt32LittleEndian(d, ZipLayout.DataDescriptorSignature);
             BinaryPrimitives.WriteUInt32LittleEndian(d[4..], crc);
-            if (m.Zip64) { BinaryPrimitives.WriteInt64LittleEndian(d[8..], m.Size); BinaryPrimitives.WriteInt64LittleEndian(d[16..], m.Size); }
-            else { BinaryPrimitives.WriteUInt32LittleEndian(d[8..], (uint)m.Size); BinaryPrimitives.WriteUInt32LittleEndian(d[12..], (uint)m.Size); }
+            if (m.Zip64)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(d[8..], m.Size);
+                BinaryPrimitives.WriteInt64LittleEndian(d[16..], m.Size);
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(d[8..], (uint)m.Size);
+                BinaryPrimitives.WriteUInt32LittleEndian(d[12..], (uint)m.Size);
+            }
             Write(d);
         }
         _members.Add(new Member(m.Name, m.Offset, m.Size, crc, m.Zip64));
@@ -127,7 +159,12 @@ internal sealed class AlignedZipWriter
                 BinaryPrimitives.WriteUInt16LittleEndian(z, ZipLayout.Zip64ExtraId);
                 BinaryPrimitives.WriteUInt16LittleEndian(z[2..], (ushort)(extra - 4));
                 int at = 4;
-                if (bigSize) { BinaryPrimitives.WriteInt64LittleEndian(z[at..], m.Size); BinaryPrimitives.WriteInt64LittleEndian(z[(at + 8)..], m.Size); at += 16; }
+                if (bigSize)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(z[at..], m.Size);
+                    BinaryPrimitives.WriteInt64LittleEndian(z[(at + 8)..], m.Size);
+                    at += 16;
+                }
                 if (bigOffset) BinaryPrimitives.WriteInt64LittleEndian(z[at..], m.Offset);
             }
             Write(c[..ZipLayout.CentralHeaderSize]);

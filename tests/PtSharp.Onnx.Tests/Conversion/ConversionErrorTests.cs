@@ -91,7 +91,8 @@ public sealed class ConversionErrorTests(OnnxModels models)
     {
         string sd = Path.Combine(RepoPaths.Fixtures, "torch-2.6", "mlp_state_dict.pt");
         var e = Assert.Throws<OnnxConversionException>(() => OnnxConverter.Convert(sd, Out(), Shape(1, 8)));
-        Assert.Contains("only TorchScript archives", e.Message);
+        Assert.Contains("TorchScript archives and complete pickled models", e.Message);
+        Assert.Contains("--arch", e.Message);
     }
 
     [Fact]

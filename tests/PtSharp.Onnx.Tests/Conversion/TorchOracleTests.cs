@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using PtSharp.Onnx.Tests.Support;
 
 namespace PtSharp.Onnx.Tests.Conversion;
@@ -12,7 +10,7 @@ namespace PtSharp.Onnx.Tests.Conversion;
 [Collection(nameof(OnnxModels))]
 public sealed class TorchOracleTests(OnnxModels models)
 {
-    private const double Tolerance = 1e-4; // max |onnx - torch| / max |torch|, fp32
+    private const double Tolerance = OnnxAssert.Tolerance;
 
     public static TheoryData<string, string> Cases()
     {
@@ -36,22 +34,7 @@ public sealed class TorchOracleTests(OnnxModels models)
     public void Converted_model_runs_in_dotnet_onnxruntime_with_torchs_outputs(string version, string model)
     {
         if (models.OracleMissing() || !models.Versions.Contains(version)) return;
-        string onnx = models.Onnx(version, model);
-        Assert.True(File.Exists(onnx + ".out0.npy"), "the oracle saved no torch output for " + onnx);
-        var (want, wantShape) = Npy.ReadFloat32(onnx + ".out0.npy");
-        using var session = new InferenceSession(onnx);
-        var inputs = session.InputMetadata.Keys.Select((name, i) =>
-        {
-            var (data, shape) = Npy.ReadFloat32($"{onnx}.in{i}.npy");
-            return NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(data, shape));
-        }).ToList();
-        using var outputs = session.Run(inputs);
-        var got = outputs.First().AsTensor<float>();
-        Assert.Equal(wantShape, got.Dimensions.ToArray());
-        var values = got.ToArray();
-        double scale = want.Max(x => Math.Abs((double)x)), worst = 0;
-        for (int i = 0; i < want.Length; i++) worst = Math.Max(worst, Math.Abs(values[i] - want[i]));
-        Assert.True(worst <= Tolerance * scale, $"max |Δ| {worst} vs torch scale {scale}");
+        OnnxAssert.RunsInDotnetLikeTorch(models.Onnx(version, model), Tolerance);
     }
 
     [Theory]
@@ -89,18 +72,8 @@ public sealed class TorchOracleTests(OnnxModels models)
         AssertMatches(Result("external/mlp"), Tolerance);
     }
 
-    private JsonElement Result(string name)
-    {
-        Assert.True(models.Results.TryGetValue(name, out var r), $"the oracle has no answer for {name}");
-        return r;
-    }
+    private JsonElement Result(string name) => OnnxAssert.Result(models, name);
 
-    private static void AssertMatches(JsonElement r, double tolerance, bool allclose = true)
-    {
-        Assert.Equal("ok", r.GetProperty("checker").GetString());
-        Assert.False(r.TryGetProperty("run", out var run), run.ToString());
-        double rel = r.GetProperty("max_rel").GetDouble();
-        Assert.True(rel <= tolerance, $"max relative error {rel}");
-        if (allclose) Assert.True(r.GetProperty("allclose").GetBoolean(), "np.allclose(rtol=1e-4, atol=1e-5) failed");
-    }
+    private static void AssertMatches(JsonElement r, double tolerance, bool allclose = true) =>
+        OnnxAssert.Matches(r, tolerance, allclose);
 }

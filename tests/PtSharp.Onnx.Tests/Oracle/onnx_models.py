@@ -3,7 +3,10 @@
     python onnx_models.py OUT_DIR        # with torch 1.13 (/usr/bin/python3) or torch 2.6 (tools/oracle.sh 2.6)
 
 Writes OUT_DIR/<name>.pt and OUT_DIR/models.json ({name: {"inputs": [[shape]...], "dtype": ...}}). Models a
-torch version cannot trace are skipped and listed under "skipped".
+torch version cannot trace are skipped and listed under "skipped". Under "modules" it lists the graph sources
+without code: complete pickled models (torch.save(model)) and state dicts of torchvision architectures, each with
+the writing torch's own forward on seeded inputs (<name>.ref_in0.npy / <name>.ref_out0.npy), and the pickled models
+the converter must refuse (error_*).
 """
 import json
 import os
@@ -93,6 +96,17 @@ class OpZoo(nn.Module):
         return torch.flatten(u, 0), torch.tanh(z).view(2, 64)
 
 
+class Net(nn.Module):
+    """User code: pickled as __main__.Net, its forward is not in the file."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x) * 2
+
+
 class UnknownOp(nn.Module):
     def forward(self, x):
         return torch.cumsum(x, 1)
@@ -123,20 +137,77 @@ def build():
     return models
 
 
+def randomize(name, model):
+    torch.manual_seed(sum(map(ord, name)))
+    model.eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+    return model
+
+
+def build_module_sources():
+    """name -> (model, saved as "pickle" (torch.save(model)) or "state_dict", arch or None, input shapes)."""
+    import torchvision
+    tv = torchvision.models
+    mlp = nn.Sequential(nn.Linear(16, 32), nn.SiLU(), nn.LayerNorm(32), nn.Linear(32, 32), nn.GELU(),
+                        nn.Dropout(0.1), nn.Linear(32, 8), nn.Tanh(), nn.Linear(8, 4), nn.Softmax(dim=-1))
+    return {
+        "resnet18_pickled": (tv.resnet18(), "pickle", None, [(1, 3, 64, 64)]),
+        "squeezenet1_1_pickled": (tv.squeezenet1_1(), "pickle", None, [(1, 3, 64, 64)]),
+        "mlp_pickled": (mlp, "pickle", None, [(4, 16)]),
+        "resnet18_state_dict": (tv.resnet18(num_classes=10), "state_dict", "resnet18", [(1, 3, 64, 64)]),
+        "squeezenet1_1_state_dict": (tv.squeezenet1_1(num_classes=10), "state_dict", "squeezenet1_1",
+                                     [(1, 3, 64, 64)]),
+        "error_user_class": (Net(), "pickle", None, [(1, 4)]),
+        "error_unsupported_layer": (nn.Sequential(nn.Linear(8, 8), nn.Sequential(nn.ReLU(), nn.LSTM(8, 8))),
+                                    "pickle", None, [(1, 8)]),
+        "error_unknown_layer": (nn.Sequential(nn.Conv2d(3, 4, 3), nn.ConvTranspose2d(4, 2, 3)), "pickle", None,
+                                [(1, 3, 8, 8)]),
+    }
+
+
+def write_module_sources(out):
+    import numpy as np
+    manifest = {}
+    for name, (model, how, arch, shapes) in build_module_sources().items():
+        randomize(name, model)
+        path = os.path.join(out, name + ".pt")
+        torch.save(model if how == "pickle" else model.state_dict(), path)
+        entry = {"inputs": [list(s) for s in shapes], "load": how}
+        if arch:
+            entry["arch"] = arch
+            entry["num_classes"] = 10
+        manifest[name] = entry
+        if name.startswith("error_"):
+            continue
+        # The writing torch's own forward of what it saved: the pickled module loaded back, or the architecture
+        # rebuilt from the state dict (seeded inputs, saved next to the file for the checker).
+        if how == "pickle":
+            original = torch.load(path, weights_only=False).eval()
+        else:
+            original = getattr(__import__("torchvision").models, arch)(num_classes=10).eval()
+            original.load_state_dict(torch.load(path))
+        g = torch.Generator().manual_seed(1)
+        xs = [torch.randn(*s, generator=g) for s in shapes]
+        with torch.no_grad():
+            y = original(*xs)
+        for i, x in enumerate(xs):
+            np.save(os.path.join(out, name + ".ref_in%d.npy" % i), x.numpy())
+        np.save(os.path.join(out, name + ".ref_out0.npy"), y.numpy())
+    return manifest
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     manifest, skipped = {}, {}
     for name, (how, model, shapes) in build().items():
-        torch.manual_seed(sum(map(ord, name)))
-        model.eval()
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(torch.randn_like(p) * 0.01)
-            for m in model.modules():
-                if isinstance(m, nn.BatchNorm2d):
-                    m.running_mean.uniform_(-0.2, 0.2)
-                    m.running_var.uniform_(0.5, 1.5)
+        randomize(name, model)
         xs = tuple(torch.randn(*s) for s in shapes)
         try:
             if how == "script":
@@ -147,10 +218,12 @@ def main():
             manifest[name] = {"inputs": [list(s) for s in shapes]}
         except Exception as e:  # a torch version that cannot trace this model
             skipped[name] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:200])
+    modules = write_module_sources(out)
     if torch.__version__ >= "2":
         export_for_like(out)
     with open(os.path.join(out, "models.json"), "w") as f:
-        json.dump({"torch": torch.__version__, "models": manifest, "skipped": skipped}, f, indent=1)
+        json.dump({"torch": torch.__version__, "models": manifest, "modules": modules, "skipped": skipped}, f,
+                  indent=1)
 
 
 def export_for_like(out):

@@ -1,5 +1,7 @@
 using PtSharp.Cli.Commands;
+using PtSharp.Pickle;
 using PtSharp.Tests.Support;
+using Xunit.Abstractions;
 
 namespace PtSharp.Tests.Attacks;
 
@@ -9,10 +11,16 @@ namespace PtSharp.Tests.Attacks;
 /// <c>diff</c>: every command ends (result or one error line), bounded in allocation. The step bound is the walkers'
 /// node budget (each container visited once), not wall time.
 /// </summary>
-public sealed class SharedTreeCommandTests
+public sealed class SharedTreeCommandTests(ITestOutputHelper log)
 {
     /// <summary>Bytes one command allocates on its thread (GC churn, not peak): 512 MiB or 256 bytes per input byte.</summary>
     private static long AllocationBound(long inputBytes) => Math.Max(512L << 20, 256 * inputBytes);
+
+    /// <summary>
+    /// Steps of the object-tree walks one command takes: each container is entered once, so a few walks over the
+    /// tree cost a small multiple of the pickle's size (each reference is at least one byte of pickle).
+    /// </summary>
+    private static long StepBound(long inputBytes) => 8 * inputBytes + 100_000;
 
     private static byte[] Floats() => new byte[16];
 
@@ -26,6 +34,7 @@ public sealed class SharedTreeCommandTests
         p.LongBinPut(1);
         for (uint level = 2; level <= levels + 1; level++)
         {
+            p.Pop(); // the level below stays reachable through the memo only
             switch (kind)
             {
                 case "list": p.Mark().LongBinGet(level - 1).LongBinGet(level - 1).List(); break;
@@ -68,7 +77,7 @@ public sealed class SharedTreeCommandTests
         yield return ["nesting-5000"];
     }
 
-    private static byte[] Make(string name) => name switch
+    internal static byte[] Make(string name) => name switch
     {
         "two-million-references" => ManyReferences(),
         "nesting-5000" => DeepNesting(5000),
@@ -98,14 +107,75 @@ public sealed class SharedTreeCommandTests
                 var stdout = new StringWriter();
                 var stderr = new StringWriter();
                 long before = GC.GetAllocatedBytesForCurrentThread();
+                long stepsBefore = ObjectWalk.StepsOnThisThread;
                 int code = run(stdout, stderr);
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                Assert.True(allocated < AllocationBound(bytes.Length), $"{name}: {command} allocated {allocated >> 20} MiB");
+                long steps = ObjectWalk.StepsOnThisThread - stepsBefore;
+                log.WriteLine($"{name} ({bytes.Length} B): {command}: exit {code}, {allocated >> 10} KiB, " +
+                    $"{steps} steps; {stderr.ToString().Trim()}");
+                Assert.True(allocated < AllocationBound(bytes.Length),
+                    $"{name}: {command} allocated {allocated >> 20} MiB");
+                Assert.True(steps < StepBound(bytes.Length), $"{name}: {command} took {steps} walk steps");
                 Assert.DoesNotContain("internal error", stderr.ToString());
                 Assert.DoesNotContain("Exception", stderr.ToString());
                 Assert.True(code is 0 or 1 or 2, $"{name}: {command} exited {code}: {stderr}");
                 Assert.True(stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 3, $"{name}: {command}: {stderr}");
+                if (name == "nesting-5000" && command != "scan")
+                {
+                    // the typed walk error, one line naming the limit, the key path and the record
+                    Assert.Equal(2, code);
+                    Assert.Contains("more than 1000 levels deep (at 'x.0.0.0", stderr.ToString());
+                    Assert.Contains("archive/data.pkl", stderr.ToString());
+                }
             }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData("inspect")]
+    [InlineData("convert")]
+    [InlineData("diff")]
+    public void The_cli_process_exits_2_with_one_line_when_the_walk_depth_is_exceeded(string command)
+    {
+        string dir = Directory.CreateTempSubdirectory("ptsharp-dag-cli-").FullName;
+        try
+        {
+            string input = Path.Combine(dir, "deep.pt");
+            File.WriteAllBytes(input, DeepNesting(5000));
+            string[] args = command switch
+            {
+                "inspect" => ["inspect", input],
+                "convert" => ["convert", input, Path.Combine(dir, "out.safetensors")],
+                _ => ["diff", input, input],
+            };
+            var r = CliProcess.Run(TimeSpan.FromSeconds(60), args);
+            Assert.Equal(2, r.ExitCode);
+            var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.Contains("object tree is nested more than 1000 levels deep", lines[0]);
+            Assert.DoesNotContain("Exception", lines[0]);
+            Assert.False(File.Exists(Path.Combine(dir, "out.safetensors")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void The_cli_process_ends_fast_on_a_64_level_shared_tree()
+    {
+        string dir = Directory.CreateTempSubdirectory("ptsharp-dag-cli-").FullName;
+        try
+        {
+            string input = Path.Combine(dir, "dag.pt");
+            File.WriteAllBytes(input, Shared("list", 64, tensor: true));
+            // a 60 s timeout is the failure signal; a walk without its budget takes longer than the universe
+            var inspect = CliProcess.Run(TimeSpan.FromSeconds(60), "inspect", input);
+            Assert.Equal(0, inspect.ExitCode);
+            string output = Path.Combine(dir, "o.safetensors");
+            var convert = CliProcess.Run(TimeSpan.FromSeconds(60), "convert", input, output);
+            Assert.True(convert.ExitCode is 0 or 1, convert.Stderr);
+            var diff = CliProcess.Run(TimeSpan.FromSeconds(60), "diff", input, input);
+            Assert.Equal(0, diff.ExitCode);
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -115,7 +115,10 @@ internal static class OptimizerStateIO
                 case AdamW.Options a: AdamGroup(g, a.beta1, a.beta2, a.eps, a.weight_decay, a.amsgrad, a.maximize); break;
                 case SGD.Options s:
                     g["momentum"] = s.momentum ?? 0.0; g["dampening"] = s.dampening ?? 0.0; g["weight_decay"] = s.weight_decay ?? 0.0;
-                    g["nesterov"] = s.nesterov ?? false; g["maximize"] = s.maximize ?? false;
+                    g["nesterov"] = s.nesterov ?? false; g["maximize"] = s.maximize ?? false; g["foreach"] = null;
+                    // Unlike Adam's, SGD's __setstate__ fills a missing fused with False while a fresh SGD has None
+                    // (torch 2.6), so SGD writes its switches; torch 1.13's SGD has no fused and ignores the key.
+                    g["differentiable"] = false; g["fused"] = null;
                     break;
                 default: throw new NotSupportedException($"{o.GetType().DeclaringType?.Name} state cannot be saved; use Adam, AdamW or SGD");
             }

@@ -9,12 +9,17 @@
 #   PTSHARP_SUITES="A B"   run only these test projects (folder names under tests/)
 # A chroot suite may have tests/<name>/prepare-host.sh: it runs on the host first (for what only the host has, such
 # as torch 1.13) with a folder as its argument, and the suite gets that folder as PTSHARP_PREPARED_DIR.
+# During every chroot suite tools/host-oracle-bridge.sh runs on the host, so a test inside can run a script under
+# the host's torch 1.13 (the suite gets the bridge's folder as PTSHARP_ORACLE_BRIDGE).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 work=$(mktemp -d /tmp/ptsharp-test.XXXXXX)
 export PT_ORACLE_CHROOT=${PT_ORACLE_CHROOT:-/opt/pt-oracle/trixie}
-trap 'rm -rf "$work"' EXIT
+bridge_pid=""
+stop_bridge() { [ -n "$bridge_pid" ] && kill "$bridge_pid" 2>/dev/null && wait "$bridge_pid" 2>/dev/null; bridge_pid=""; }
+trap 'stop_bridge; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 fail_setup() { echo "$1"; echo "Tests: 0 passed, 1 failed"; exit 1; }
 
@@ -61,10 +66,14 @@ run_suite() {  # run_suite NAME HOST|chroot
         total_failed=$((total_failed + 1)); overall_rc=1; return
       fi
     fi
+    local bridge="$work/bridge-$name"
+    bash tools/host-oracle-bridge.sh "$bridge" $$ > "$work/bridge-$name.log" 2>&1 &
+    bridge_pid=$!
     bash tools/chroot-exec.sh env PTSHARP_FIXTURE_DIRS="$PTSHARP_FIXTURE_DIRS" PT_ORACLE_CHROOT="$PT_ORACLE_CHROOT" \
-      PTSHARP_IN_CHROOT=1 PTSHARP_PREPARED_DIR="$prepared" ${CI:+CI="$CI"} dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" \
-      > "$log" 2>&1
+      PTSHARP_IN_CHROOT=1 PTSHARP_PREPARED_DIR="$prepared" PTSHARP_ORACLE_BRIDGE="$bridge" ${CI:+CI="$CI"} \
+      dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" > "$log" 2>&1
     rc=$?
+    stop_bridge
   else
     dotnet test "$proj" -c Release --no-build -nologo --logger "console;verbosity=normal" > "$log" 2>&1
     rc=$?

@@ -13,7 +13,7 @@ namespace PtSharp.TorchSharp.Tests;
 /// SGD-momentum and saved a checkpoint, then took 3 more steps on the next batches. TorchSharp loads the checkpoint
 /// (model and optimizer state into its own optimizers, built with other hyper-parameters), takes the same 3 steps,
 /// and must end within 1e-6 of Python. The reverse: TorchSharp saves module + optimizer as a checkpoint, and Python
-/// (2.6) resumes from it with optimizer.load_state_dict to the same parameters.
+/// (1.13 and 2.6) resumes from it with optimizer.load_state_dict to the same parameters.
 /// </summary>
 public sealed class ResumeTests(ITestOutputHelper output)
 {
@@ -42,10 +42,14 @@ public sealed class ResumeTests(ITestOutputHelper output)
         Assert.True(worst <= 1e-6, $"{opt} ({version}): parameters differ by {worst:E3}");
     }
 
-    [Fact]
-    public void Python_resumes_a_TorchSharp_checkpoint()
+    /// <summary>TorchSharp resumes torch <paramref name="version"/>'s checkpoint and saves its own; the same torch
+    /// (1.13 on the host through the oracle bridge) loads it with optimizer.load_state_dict and continues.</summary>
+    [Theory]
+    [MemberData(nameof(TorchFiles.Versions), MemberType = typeof(TorchFiles))]
+    public void Python_resumes_a_TorchSharp_checkpoint(string version)
     {
-        string dir = Folder("2.6")!;
+        if (Folder(version) is not { } dir) return;
+        if (!Python.Available(version, out string skip)) { output.WriteLine(skip); return; }
         var work = Directory.CreateTempSubdirectory("ptsharp-resume-").FullName;
         try
         {
@@ -63,12 +67,15 @@ public sealed class ResumeTests(ITestOutputHelper output)
             }
             string m = Path.Combine(work, "manifest.json"), r = Path.Combine(work, "result.json");
             File.WriteAllText(m, JsonSerializer.Serialize(manifest));
-            Python.Run("resume_check.py", m, r);
+            Python.RunWith(version, "resume_check.py", m, r);
             var problems = new List<string>();
-            foreach (var x in JsonDocument.Parse(File.ReadAllBytes(r)).RootElement.EnumerateArray())
+            var results = JsonDocument.Parse(File.ReadAllBytes(r)).RootElement;
+            Assert.Equal(manifest.Count, results.GetArrayLength());
+            foreach (var x in results.EnumerateArray())
             {
-                output.WriteLine($"{Path.GetFileName(x.GetProperty("written").GetString())}: max diff {x.GetProperty("max_diff").GetDouble():E2}");
-                foreach (var p in x.GetProperty("problems").EnumerateArray()) problems.Add($"{Path.GetFileName(x.GetProperty("written").GetString())}: {p}");
+                string name = Path.GetFileName(x.GetProperty("written").GetString())!;
+                output.WriteLine($"torch {version} resumes {name}: max diff {x.GetProperty("max_diff").GetDouble():E2}");
+                foreach (var p in x.GetProperty("problems").EnumerateArray()) problems.Add($"{version} {name}: {p}");
             }
             Assert.True(problems.Count == 0, string.Join("\n", problems));
         }

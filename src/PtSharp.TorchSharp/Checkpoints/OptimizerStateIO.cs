@@ -116,6 +116,8 @@ internal static class OptimizerStateIO
                 case SGD.Options s:
                     g["momentum"] = s.momentum ?? 0.0; g["dampening"] = s.dampening ?? 0.0; g["weight_decay"] = s.weight_decay ?? 0.0;
                     g["nesterov"] = s.nesterov ?? false; g["maximize"] = s.maximize ?? false; g["foreach"] = null;
+                    // Unlike Adam's, SGD's __setstate__ fills a missing fused with False while a fresh SGD has None
+                    // (torch 2.6), so SGD writes its switches; torch 1.13's SGD has no fused and ignores the key.
                     g["differentiable"] = false; g["fused"] = null;
                     break;
                 default: throw new NotSupportedException($"{o.GetType().DeclaringType?.Name} state cannot be saved; use Adam, AdamW or SGD");
@@ -138,7 +140,9 @@ internal static class OptimizerStateIO
     {
         g["betas"] = new PyTuple([b1 ?? 0.9, b2 ?? 0.999]);
         g["eps"] = eps ?? 1e-8; g["weight_decay"] = wd ?? 0.0; g["amsgrad"] = amsgrad ?? false; g["maximize"] = maximize ?? false;
-        g["foreach"] = null; g["capturable"] = false; g["differentiable"] = false; g["fused"] = null;
+        // foreach/capturable/differentiable/fused are implementation switches whose defaults differ by version (torch
+        // 1.13 Adam: fused=False, 2.6: fused=None); each optimizer's __setstate__ fills missing ones with its own
+        // default (group.setdefault), so leaving them out is what both versions load as their own.
     }
 
     private static PyDict? StateEntry(OptimizerState s, TensorExporter exporter)

@@ -13,6 +13,10 @@ import sys
 
 import torch
 
+# torch 1.13's weights-only unpickler has no BINFLOAT (opcode 71): it cannot read any Python float, so it refuses
+# even the optimizer checkpoints torch 1.13 itself saves (lr, betas, loss). There the written file is loaded the
+# way torch 1.13 loads it by default; torch >= 2 loads it with weights_only=True.
+WEIGHTS_ONLY = int(torch.__version__.split(".")[0]) >= 2
 spec = importlib.util.spec_from_file_location("mf", os.path.join(os.path.dirname(__file__), "make_files.py"))
 manifest = json.load(open(sys.argv[1]))
 results = []
@@ -23,7 +27,7 @@ for case in manifest:
         ns = {}
         exec(compile(src.split("\nstate_dicts()\n")[0].replace("out = sys.argv[1]", "out = '/nonexistent'")
                      .replace("os.makedirs(out, exist_ok=True)", ""), spec.origin, "exec"), ns)
-        ck = torch.load(case["written"], weights_only=True)
+        ck = torch.load(case["written"], weights_only=WEIGHTS_ONLY)
         model = ns["resume_model"]()
         model.load_state_dict(ck["model_state_dict"], strict=True)
         # Defaults that differ from the saved ones: load_state_dict must bring the saved hyper-parameters back.

@@ -79,7 +79,9 @@ internal static class ConvertCommand
             input, output, stateDict, key, quiet, maxShard, strip, add, rename, include, exclude, dtype, dtypeInclude, noVerify, format, writers, keepUnsafe, force, dryRun,
             inputShape, opset, dynamicBatch, fp16, like, arch,
         };
-        command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!) ? OnnxConvert.Run(
+        command.SetAction(parse => OnnxConvert.IsOnnx(parse.GetValue(output)!)
+            ? CheckOnnxOutput(parse.InvocationConfiguration.Error, parse.GetValue(input)!, parse.GetValue(output)!,
+                parse.GetValue(like), parse.GetValue(force), parse.GetValue(dryRun)) ?? OnnxConvert.Run(
             parse.InvocationConfiguration.Error, parse.GetValue(input)!, parse.GetValue(output)!, new OnnxConvert.Settings
             {
                 InputShapes = parse.GetValue(inputShape) ?? [],
@@ -157,6 +159,30 @@ internal static class ConvertCommand
         if (!Directory.Exists(folder)) throw new CliException($"cannot write {outPath}: folder {folder} does not exist", ExitCodes.WriteFailed);
         if (File.Exists(outPath) && !settings.Force && !settings.DryRun)
             throw new CliException($"{outPath} exists: pass --force to replace it");
+    }
+
+    /// <summary>
+    /// The output rules for an <c>.onnx</c> OUT (the same as for every other output, with <c>--like</c>'s file
+    /// counted as an input); an exit code when they refuse, null when the conversion may go on.
+    /// </summary>
+    private static int? CheckOnnxOutput(
+        TextWriter stderr, string inPath, string outPath, string? like, bool force, bool dryRun)
+    {
+        try
+        {
+            CliPaths.RequireNonEmpty(inPath, "input path");
+            CliPaths.RequireNonEmpty(outPath, "output path");
+            if (dryRun) throw new CliException("--dry-run is not supported for an .onnx output");
+            if (like is not null && SameFile(like, outPath))
+                throw new CliException(
+                    $"{outPath} is the --like file: pt convert never overwrites its input; choose another output name");
+            CheckOutput(inPath, outPath, new Settings { Force = force });
+            return null;
+        }
+        catch (CliException e)
+        {
+            return Fail(stderr, "error: " + e.Message, e.ExitCode);
+        }
     }
 
     private static bool SameFile(string a, string b)

@@ -13,18 +13,28 @@ internal static class ValueText
     private const int MaxItems = 8;
 
     /// <summary>
+    /// Tuples inside tuples shown at most this deep: the memo can share one tuple at every level, so without a
+    /// bound a few hundred bytes of pickle name 2^64 items.
+    /// </summary>
+    private const int MaxNesting = 3;
+
+    /// <summary>
     /// True for values shown as one line: numbers, bools, strings, None, one-element tensors, short tuples of those.
     /// </summary>
-    public static bool IsScalar(object? v) => v switch
+    public static bool IsScalar(object? v) => IsScalar(v, 0);
+
+    private static bool IsScalar(object? v, int depth) => v switch
     {
         null or bool or long or int or double or BigInteger or string or PyGlobal => true,
         PtTensor t => t.ElementCount == 1 && !t.IsSparse && t.Storage is { HasData: true },
-        PyTuple t => t.Count <= MaxItems && t.All(IsScalar),
+        PyTuple t => depth < MaxNesting && t.Count <= MaxItems && t.All(x => IsScalar(x, depth + 1)),
         PyList l => l.Count <= MaxItems && l.All(x => x is not PyList && x is not PyTuple && IsScalar(x)),
         _ => false,
     };
 
-    public static string Format(object? v) => v switch
+    public static string Format(object? v) => Format(v, 0);
+
+    private static string Format(object? v, int depth) => v switch
     {
         null => "None",
         bool b => b ? "True" : "False",
@@ -36,9 +46,12 @@ internal static class ValueText
         PyGlobal g => g.FullName,
         PtTensor t when t.ElementCount == 1 && t.Storage is { HasData: true } => TensorScalar(t),
         PtTensor t => $"tensor {t.DType.Name()} [{string.Join(", ", t.Shape)}]",
-        PyTuple t => "(" + string.Join(", ", t.Take(MaxItems).Select(Format))
+        PyTuple when depth >= MaxNesting => "(…)",
+        PyList when depth >= MaxNesting => "[…]",
+        PyTuple t => "(" + string.Join(", ", t.Take(MaxItems).Select(x => Format(x, depth + 1)))
             + (t.Count == 1 ? ",)" : t.Count > MaxItems ? ", …)" : ")"),
-        PyList l => "[" + string.Join(", ", l.Take(MaxItems).Select(Format)) + (l.Count > MaxItems ? ", …]" : "]"),
+        PyList l => "[" + string.Join(", ", l.Take(MaxItems).Select(x => Format(x, depth + 1)))
+            + (l.Count > MaxItems ? ", …]" : "]"),
         PyDict d => $"dict of {d.Count}",
         PyObject o => $"<{o.Module}.{o.Name}>",
         byte[] b => $"bytes of {b.Length}",
